@@ -1,0 +1,5 @@
+"""`python -m targetgroup` is the same as the `targetgroup` command."""
+
+from targetgroup.cli import app
+
+app()

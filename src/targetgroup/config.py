@@ -1,0 +1,196 @@
+"""The sources configuration: departments, extracts, column mappings and status codes, declared once.
+
+`load_sources(path)` reads a YAML file like `sample_data/sources.yaml` into a `SourcesConfig`.
+Every mistake becomes a `ConfigError` naming the file, the key (with its line) and what to do.
+"""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from targetgroup.errors import ConfigError
+from targetgroup.yamlsource import KeyPath, dotted, line_of, load_yaml
+
+CASE_FIELDS_REQUIRED = ("cpr", "case_id", "status", "start_date")
+CASE_FIELDS_OPTIONAL = ("case_type", "end_date", "caseworker", "team", "consent")
+PERSON_FIELDS_REQUIRED = ("cpr", "birth_date")
+PERSON_FIELDS_OPTIONAL = ("name", "household_id", "mother_cpr", "father_cpr", "death_date",
+                          "moved_away_date", "protected")
+ENCODINGS = ("utf-8", "latin-1", "cp1252")
+
+SAMPLE_SOURCES = Path(__file__).resolve().parents[2] / "sample_data" / "sources.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Department(_Strict):
+    """A department ('fagsøjle'): code in the key, Danish and English name."""
+
+    name: str
+    name_en: str
+
+
+class Extract(_Strict):
+    """How one file (or glob of files) is read: format, encoding, delimiter, dates, columns."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    path: str
+    format: Literal["csv", "xlsx", "parquet"]
+    encoding: Literal["utf-8", "latin-1", "cp1252"] = "utf-8"
+    delimiter: str = ","
+    sheet: str | int = 0
+    date_format: str = "%Y-%m-%d"
+    columns: dict[str, str]
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_char(cls, value: str) -> str:
+        if len(value) != 1:
+            raise ValueError("the delimiter must be exactly one character, e.g. ';'")
+        return value
+
+    def files(self, base: Path) -> list[Path]:
+        """The files this extract reads today, sorted; `path` may be a glob relative to `base`."""
+        pattern = str(base / self.path)
+        return sorted(Path(p) for p in glob.glob(pattern))
+
+
+class CaseSource(Extract):
+    """A department's case extract; `statuses` maps every status code to active yes/no."""
+
+    department: str
+    system: str
+    statuses: dict[str, bool]
+    case_types: list[str] = []
+    consent_values: dict[str, Literal["given", "refused"]] = {}
+    marking_code: str | None = None
+
+    @model_validator(mode="after")
+    def _columns_complete(self) -> "CaseSource":
+        _check_columns(self.columns, CASE_FIELDS_REQUIRED, CASE_FIELDS_OPTIONAL)
+        if not self.statuses:
+            raise ValueError("statuses is empty: list every status code and whether it is active")
+        if not any(self.statuses.values()):
+            raise ValueError("no status code is marked active (true): no case would ever count")
+        return self
+
+    @property
+    def active_codes(self) -> list[str]:
+        """Status codes that count as active, normalised (trimmed, lower case)."""
+        return sorted(code.strip().lower() for code, active in self.statuses.items() if active)
+
+
+class PersonSource(Extract):
+    """The CPR register extract: one row per citizen."""
+
+    name: str = "persons"
+
+    @model_validator(mode="after")
+    def _columns_complete(self) -> "PersonSource":
+        _check_columns(self.columns, PERSON_FIELDS_REQUIRED, PERSON_FIELDS_OPTIONAL)
+        return self
+
+
+def _check_columns(columns: dict[str, str], required: tuple[str, ...], optional: tuple[str, ...]) -> None:
+    missing = [f for f in required if f not in columns]
+    if missing:
+        raise ValueError(f"columns has no mapping for required field(s) {', '.join(missing)}")
+    unknown = [f for f in columns if f not in required + optional]
+    if unknown:
+        raise ValueError(f"unknown canonical field(s) {', '.join(unknown)}; "
+                         f"known: {', '.join(required + optional)}")
+
+
+class SourcesConfig(_Strict):
+    """The whole sources file. `base` is the folder relative paths are resolved against."""
+
+    departments: dict[str, Department]
+    persons: PersonSource
+    sources: list[CaseSource]
+    file: Path = Path("sources.yaml")
+    base: Path = Path(".")
+
+    def source(self, name: str) -> CaseSource:
+        """The case source called `name`."""
+        for src in self.sources:
+            if src.name == name:
+                return src
+        raise KeyError(name)
+
+    @property
+    def systems(self) -> list[str]:
+        """Case systems in declaration order, each once."""
+        return list(dict.fromkeys(s.system for s in self.sources))
+
+
+def load_sources(path: Path | str, *, check_files: bool = True) -> SourcesConfig:
+    """Read and check a sources file; relative paths in it are taken from its folder."""
+    path = Path(path)
+    data, lines = load_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError("expected a mapping with departments, persons and sources", file=path,
+                          hint="see sample_data/sources.yaml for a complete example")
+    try:
+        config = SourcesConfig(**data, file=path, base=path.parent)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key_path: KeyPath = tuple(p for p in err["loc"] if p not in ("function-after",))
+        raise ConfigError(_explain(err), file=path, key=dotted(key_path) or None,
+                          line=line_of(lines, key_path), hint=_hint(err, key_path)) from None
+    _check_consistency(config, lines, check_files)
+    return config
+
+
+def _explain(err: dict) -> str:
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    if err["type"] == "missing":
+        return "required key is missing"
+    return msg
+
+
+def _hint(err: dict, key_path: KeyPath) -> str:
+    if err["type"] == "extra_forbidden":
+        return "check the spelling; the keys are documented at the top of sample_data/sources.yaml"
+    if err["type"] == "missing":
+        return f"add '{key_path[-1]}' here"
+    if "columns" in key_path or "columns" in err["msg"]:
+        return "map each canonical field to the column name in the extract, e.g. cpr: CPR-nr"
+    return "see the documented keys at the top of sample_data/sources.yaml"
+
+
+def _check_consistency(config: SourcesConfig, lines: dict[KeyPath, int], check_files: bool) -> None:
+    file = config.file
+    seen: set[str] = set()
+    for i, src in enumerate(config.sources):
+        if src.department not in config.departments:
+            key = ("sources", i, "department")
+            raise ConfigError(f"unknown department '{src.department}'", file=file, key=dotted(key),
+                              line=line_of(lines, key),
+                              hint=f"use one of {', '.join(config.departments)} or declare it under departments")
+        if src.name in seen or src.name == config.persons.name:
+            key = ("sources", i, "name")
+            raise ConfigError(f"source name '{src.name}' is used twice", file=file, key=dotted(key),
+                              line=line_of(lines, key), hint="give every source its own name")
+        seen.add(src.name)
+        if "consent" in src.columns and not src.consent_values:
+            key = ("sources", i, "consent_values")
+            raise ConfigError("consent is mapped but consent_values is missing", file=file,
+                              key=dotted(key), line=line_of(lines, ("sources", i)),
+                              hint="map each consent value to given or refused, e.g. {ja: given, nej: refused}")
+    if check_files:
+        extracts: list[tuple[KeyPath, Extract]] = [(("persons",), config.persons)]
+        extracts += [(("sources", i), s) for i, s in enumerate(config.sources)]
+        for key_path, extract in extracts:
+            if not extract.files(config.base):
+                key = key_path + ("path",)
+                raise ConfigError(f"no file matches '{extract.path}' (looked in {config.base})",
+                                  file=file, key=dotted(key), line=line_of(lines, key),
+                                  hint="check the path, or pass --sources with the right configuration")

@@ -1,0 +1,1 @@
+"""Deliver: the files people open after a run (flag lists, leadership counts, manifest)."""

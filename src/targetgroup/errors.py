@@ -1,0 +1,84 @@
+"""Every error targetgroup raises on purpose.
+
+    TargetGroupError            base: message says what, where and what to do next
+    ├── ConfigError             a sources or settings file is wrong (file, key)
+    ├── InputError              an extract cannot be read or has the wrong shape (file, line)
+    ├── ValidationError         the quality gate stopped the run (source, expectation)
+    ├── RulesError              a rule file is wrong (file, line, field)
+    └── RunError                the run itself was refused (lock held, as-of before last run)
+
+Messages never contain a CPR number: rows are referred to by source, line and a masked CPR
+(see `targetgroup.cpr.mask`). The CLI turns these into `Error: ...` and exit code 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class TargetGroupError(Exception):
+    """Base class: a problem the user can fix; `str()` is the full message."""
+
+    def __init__(self, message: str, *, where: str | None = None, hint: str | None = None):
+        self.message = message
+        self.where = where
+        self.hint = hint
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+def location(file: str | Path | None, line: int | None = None, key: str | None = None) -> str | None:
+    """Format a 'file:line: key' location; parts that are None are left out."""
+    if file is None and key is None:
+        return None
+    parts = [str(file)] if file is not None else []
+    if line is not None:
+        parts[-1:] = [f"{parts[-1]}:{line}"] if parts else [f"line {line}"]
+    if key:
+        parts.append(key)
+    return ": ".join(parts)
+
+
+class ConfigError(TargetGroupError):
+    """A configuration file (sources, settings) is missing, malformed or inconsistent."""
+
+    def __init__(self, message: str, *, file: str | Path | None = None, key: str | None = None,
+                 line: int | None = None, hint: str | None = None):
+        self.file, self.key, self.line = file, key, line
+        super().__init__(message, where=location(file, line, key), hint=hint)
+
+
+class InputError(TargetGroupError):
+    """An extract cannot be read, or its content breaks the contract of its source."""
+
+    def __init__(self, message: str, *, file: str | Path | None = None, line: int | None = None,
+                 source: str | None = None, hint: str | None = None):
+        self.file, self.line, self.source = file, line, source
+        where = location(file, line)
+        if source:
+            where = f"{where} (source {source})" if where else f"source {source}"
+        super().__init__(message, where=where, hint=hint)
+
+
+class ValidationError(TargetGroupError):
+    """The quality gate found an error-level problem; nothing was stored."""
+
+
+class RulesError(TargetGroupError):
+    """A rule file is invalid; carries every problem found, each with file, line and field."""
+
+    def __init__(self, message: str, *, file: str | Path | None = None, line: int | None = None,
+                 field: str | None = None, hint: str | None = None,
+                 problems: list["RulesError"] | None = None):
+        self.file, self.line, self.field = file, line, field
+        self.problems = problems or []
+        super().__init__(message, where=location(file, line, field), hint=hint)
+
+
+class RunError(TargetGroupError):
+    """The run was refused before it changed anything (lock held, as-of in the past, ...)."""

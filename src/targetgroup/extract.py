@@ -1,0 +1,235 @@
+"""Extract: read each configured file into a raw DuckDB table, all columns as text.
+
+One table per extract, `raw_<name>`: one row per data row of the file(s), with the file's own
+column names plus `_file` (file name) and `_line` (line in the file; the header is line 1; for
+Parquet the row number). Nothing is renamed or cast here; that is staging's job.
+
+A file that cannot be read whole (wrong encoding, a line with too few or too many fields, an
+unterminated quote, a missing mapped column) raises `InputError` naming the file and line;
+nothing is skipped silently. DuckDB's own messages are not passed on because they quote the
+offending line, and with it a CPR number.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from targetgroup.config import Extract, SourcesConfig
+from targetgroup.errors import InputError
+
+_CSV_PROBLEMS = {
+    "MISSING COLUMNS": "the line has fewer fields than the header (a file cut off, or a wrong delimiter?)",
+    "TOO MANY COLUMNS": "the line has more fields than the header (an unquoted delimiter in a value?)",
+    "UNQUOTED VALUE": "a quoted value is not closed (a file cut off in the middle of a line?)",
+    "INVALID ENCODING": "bytes that are not valid in the configured encoding",
+    "LINE SIZE OVER MAXIMUM": "the line is longer than any real case row",
+    "INVALID STATE": "the line cannot be parsed as CSV",
+    "CAST": "a value cannot be read",
+}
+
+
+@dataclass(frozen=True)
+class FileRead:
+    """What was read from one input file: for the manifest."""
+
+    source: str
+    path: str
+    sha256: str
+    bytes: int
+    rows: int
+
+
+@dataclass
+class ExtractResult:
+    """Files read per extract; `tables` maps extract name -> raw table name."""
+
+    files: list[FileRead] = field(default_factory=list)
+    tables: dict[str, str] = field(default_factory=dict)
+
+    def rows(self, source: str) -> int:
+        """Rows read for one extract, over all its files."""
+        return sum(f.rows for f in self.files if f.source == source)
+
+
+def read_all(con: duckdb.DuckDBPyConnection, config: SourcesConfig) -> ExtractResult:
+    """Read the person extract and every case source into `raw_<name>` tables."""
+    result = ExtractResult()
+    for extract in [config.persons, *config.sources]:
+        files = extract.files(config.base)
+        if not files:
+            raise InputError(f"no file matches '{extract.path}'", source=extract.name,
+                             file=config.base / extract.path,
+                             hint="the extract did not arrive; check the delivery folder")
+        table = f"raw_{extract.name}"
+        read_extract(con, extract, files, table)
+        result.tables[extract.name] = table
+        counts = dict(con.execute(f"select _file, count(*) from {table} group by _file").fetchall())
+        for path in files:
+            result.files.append(FileRead(extract.name, str(path), _sha256(path), path.stat().st_size,
+                                         counts.get(path.name, 0)))
+    return result
+
+
+def read_extract(con: duckdb.DuckDBPyConnection, extract: Extract, files: list[Path], table: str) -> None:
+    """Create `table` (replacing it) with every row of `files`, as text, plus _file and _line."""
+    con.execute(f"drop table if exists {table}")
+    for i, path in enumerate(files):
+        target = table if i == 0 else f"{table}__part"
+        if extract.format == "csv":
+            _read_csv(con, extract, path, target)
+        elif extract.format == "xlsx":
+            _read_xlsx(con, extract, path, target)
+        else:
+            _read_parquet(con, extract, path, target)
+        if i > 0:
+            con.execute(f"insert into {table} by name select * from {target}")
+            con.execute(f"drop table {target}")
+    _check_mapped_columns(con, extract, files, table)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _header(path: Path, extract: Extract) -> list[str]:
+    """The header row, decoded with the configured encoding (a UTF-8 BOM is dropped)."""
+    encoding = {"utf-8": "utf-8-sig", "latin-1": "latin-1", "cp1252": "cp1252"}[extract.encoding]
+    with path.open("rb") as fh:
+        first = fh.readline(1 << 16)
+    if not first.strip():
+        raise InputError("the file is empty (no header line)", file=path, line=1, source=extract.name,
+                         hint="the extract did not arrive whole; ask for a new delivery")
+    try:
+        text = first.decode(encoding)
+    except UnicodeDecodeError:
+        hint = "set encoding: latin-1 for this source in the sources file" if extract.encoding == "utf-8" \
+            else "check the encoding configured for this source"
+        raise InputError(f"the header is not valid {extract.encoding}", file=path, line=1,
+                         source=extract.name, hint=hint) from None
+    row = next(csv.reader(io.StringIO(text), delimiter=extract.delimiter, quotechar='"'))
+    return [name.strip() for name in row]
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, table: str) -> None:
+    names = _header(path, extract)
+    if len(set(names)) != len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise InputError(f"the header repeats column(s) {', '.join(dupes)}", file=path, line=1,
+                         source=extract.name, hint="each column name must be unique")
+    read_path, tmp = path, None
+    if extract.encoding == "cp1252":
+        # DuckDB cannot read cp1252 (../shared/STACK.md): transcode to a private temp file first.
+        tmp = tempfile.NamedTemporaryFile(suffix=".csv", delete=False)
+        with path.open("r", encoding="cp1252", newline="") as src, open(tmp.name, "w", encoding="utf-8",
+                                                                          newline="") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        read_path = Path(tmp.name)
+    encoding = "utf-8" if extract.encoding in ("utf-8", "cp1252") else "latin-1"
+    columns = {name: "VARCHAR" for name in names}
+    rejects = f"rej_{table}"
+    try:
+        con.execute(f"drop table if exists {rejects}")
+        con.execute(
+            f"""create or replace temp table {table}__read as
+                select *
+                from read_csv(?, delim = ?, quote = '"', escape = '"', header = true,
+                              auto_detect = false, columns = ?, encoding = ?,
+                              store_rejects = true, rejects_table = '{rejects}',
+                              rejects_scan = '{rejects}_scan')""",
+            [str(read_path), extract.delimiter, columns, encoding],
+        )
+        # Insertion order is the file's order, so rowid + 2 is the line (header = line 1).
+        con.execute(f"""create or replace table {table} as
+                        select *, ? as _file, (rowid + 2)::bigint as _line from {table}__read""",
+                    [path.name])
+        con.execute(f"drop table {table}__read")
+        bad = con.execute(
+            f"select line, column_name, error_type::varchar, count(*) over () from {rejects} "
+            "order by line limit 1"
+        ).fetchone()
+    except duckdb.Error as exc:
+        # DuckDB's text quotes the line (and so a CPR): keep only its first sentence's kind.
+        kind = "INVALID ENCODING" if "unicode" in str(exc).lower() else "INVALID STATE"
+        raise InputError(_CSV_PROBLEMS[kind], file=path, source=extract.name,
+                         hint=_encoding_hint(extract)) from None
+    finally:
+        if tmp is not None:
+            Path(tmp.name).unlink(missing_ok=True)
+    if bad is not None:
+        line, column, kind, total = bad
+        problem = _CSV_PROBLEMS.get(kind, "the line cannot be parsed")
+        if column and kind not in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+            problem += f" (column '{column}')"
+        more = f"; {total - 1} more problem(s) after it" if total > 1 else ""
+        hint = _encoding_hint(extract) if kind == "INVALID ENCODING" else \
+            "fix or re-deliver the file; no row of it was stored"
+        raise InputError(problem + more, file=path, line=int(line), source=extract.name, hint=hint)
+    con.execute(f"drop table if exists {rejects}")
+
+
+def _encoding_hint(extract: Extract) -> str:
+    other = "latin-1" if extract.encoding == "utf-8" else "utf-8"
+    return f"the file is configured as {extract.encoding}; if it was saved as {other}, set encoding: {other}"
+
+
+def _read_xlsx(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, table: str) -> None:
+    import pandas as pd  # noqa: PLC0415 - pandas is only needed for Excel input
+
+    try:
+        frame = pd.read_excel(path, sheet_name=extract.sheet, engine="calamine", dtype=str)
+    except ValueError as exc:
+        if "sheet" in str(exc).lower() or "worksheet" in str(exc).lower():
+            raise InputError(f"the workbook has no sheet '{extract.sheet}'", file=path, source=extract.name,
+                             hint="set sheet: to the name of the sheet that holds the cases") from None
+        raise InputError("the workbook cannot be read", file=path, source=extract.name) from None
+    except Exception:  # calamine raises its own types for a broken or non-xlsx file
+        raise InputError("the file is not a readable .xlsx workbook", file=path, source=extract.name,
+                         hint="check that the extract was saved as Excel (.xlsx)") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame["_file"] = path.name
+    frame["_line"] = range(2, len(frame) + 2)
+    con.register("_xlsx_frame", frame)
+    try:
+        con.execute(f"create or replace table {table} as select * from _xlsx_frame")
+    finally:
+        con.unregister("_xlsx_frame")
+
+
+def _read_parquet(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, table: str) -> None:
+    try:
+        names = [r[0] for r in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()]
+    except duckdb.Error:
+        raise InputError("the file is not a readable Parquet file", file=path, source=extract.name,
+                         hint="check that the extract arrived whole") from None
+    casts = ", ".join(f'cast("{n}" as varchar) as "{n}"' for n in names)
+    con.execute(
+        f"""create or replace table {table} as
+            select {casts}, ? as _file, (file_row_number + 1)::bigint as _line
+            from read_parquet(?, file_row_number = true)""",
+        [path.name, str(path)],
+    )
+
+
+def _check_mapped_columns(con: duckdb.DuckDBPyConnection, extract: Extract, files: list[Path], table: str) -> None:
+    present = {r[0] for r in con.execute(f"describe {table}").fetchall()}
+    missing = [f"{field} -> '{col}'" for field, col in extract.columns.items() if col not in present]
+    if missing:
+        found = sorted(present - {"_file", "_line"})
+        hint = f"the file has the columns: {', '.join(found)}"
+        if len(found) == 1 and extract.format == "csv":
+            hint = (f"the file has one column only; it is probably not separated by "
+                    f"'{extract.delimiter}' (check delimiter in the sources file)")
+        raise InputError(f"mapped column(s) missing: {'; '.join(missing)}", file=files[0], line=1,
+                         source=extract.name, hint=hint)

@@ -1,0 +1,261 @@
+"""The pipeline's stages in order, as plain functions over one `Run`, and `run_pipeline` that chains them.
+
+    prepare -> extract -> stage -> identify -> deliver -> commit -> finish
+
+Every stage takes the `Run`, does its work in the run's in-memory DuckDB connection (tables
+named in each stage module) and returns a small summary with counts only, never CPR numbers,
+so the Prefect flow in `flows/` can call the same functions as tasks. Nothing is written to the
+warehouse until `commit`, which does it in one transaction.
+"""
+
+from __future__ import annotations
+
+import platform
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+
+from targetgroup import extract as extract_stage
+from targetgroup import stage as stage_stage
+from targetgroup.config import SAMPLE_SOURCES, SourcesConfig, load_sources
+from targetgroup.deliver import reports
+from targetgroup.deliver.files import make_private_dir, write_json, write_text
+from targetgroup.errors import RunError, TargetGroupError
+from targetgroup.warehouse import ALIAS, DEFAULT_WAREHOUSE, attached, open_work, run_lock, run_sql
+from targetgroup.warehouse import commit as commit_warehouse
+
+Progress = Callable[[str, str], None]
+PACKAGES = ("targetgroup", "duckdb", "pandas", "pyarrow", "prefect", "great-expectations", "python-stdnum")
+
+
+@dataclass
+class RunSettings:
+    """Everything a run can be told; the CLI and the Prefect flow fill it from their parameters."""
+
+    sources: Path = SAMPLE_SOURCES
+    as_of: date = field(default_factory=date.today)
+    out: Path = Path("reports")
+    warehouse: Path | None = None
+    rebuild: bool = False
+    threads: int | None = None
+    memory_limit: str | None = None
+    wait_seconds: float = 0.0
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The warehouse file: `--warehouse`, or `<out>/warehouse.duckdb`."""
+        return self.warehouse or self.out / DEFAULT_WAREHOUSE.name
+
+
+@dataclass
+class Run:
+    """One run in progress: settings, work connection, and what each stage reported."""
+
+    settings: RunSettings
+    config: SourcesConfig
+    con: duckdb.DuckDBPyConnection
+    run_id: str
+    started_at: datetime
+    report_dir: Path
+    timings: dict[str, float] = field(default_factory=dict)
+    summary: dict[str, object] = field(default_factory=dict)
+    outputs: list[Path] = field(default_factory=list)
+    progress: Progress = lambda stage, detail: None
+
+    def timed(self, name: str, fn: Callable[[], object]) -> object:
+        """Call `fn`, record its wall time under `name`, report progress."""
+        self.progress(name, "started")
+        start = time.perf_counter()
+        result = fn()
+        self.timings[name] = round(time.perf_counter() - start, 3)
+        return result
+
+
+def new_run_id(now: datetime) -> str:
+    """A sortable, unique run id such as 20261122T041500-3f9a."""
+    return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
+
+
+def prepare(settings: RunSettings, progress: Progress | None = None) -> Run:
+    """Load and check the configuration, open the work connection, refuse a run into the past."""
+    started = time.perf_counter()
+    config = load_sources(settings.sources)
+    con = open_work(settings.threads, settings.memory_limit)
+    now = datetime.now()
+    run_id = new_run_id(now)
+    run = Run(settings=settings, config=config, con=con, run_id=run_id, started_at=now,
+              report_dir=settings.out / f"{settings.as_of:%Y-%m-%d}_{run_id}")
+    if progress:
+        run.progress = progress
+    _check_as_of(run)
+    run.timings["prepare"] = round(time.perf_counter() - started, 3)
+    return run
+
+
+def _check_as_of(run: Run) -> None:
+    with attached(run.con, run.settings.warehouse_path, read_only=True) as exists:
+        if not exists:
+            return
+        has_runs = run.con.execute(
+            f"select count(*) from duckdb_tables() where database_name = '{ALIAS}' and table_name = 'runs'"
+        ).fetchone()[0]
+        last = run.con.execute(f"select max(as_of) from {ALIAS}.runs").fetchone()[0] if has_runs else None
+    if last and run.settings.as_of < last and not run.settings.rebuild:
+        raise RunError(f"the as-of date {run.settings.as_of} is before the last committed run ({last})",
+                       hint="runs move forward in time; pass --rebuild to run for an earlier date anyway")
+
+
+def extract(run: Run) -> dict[str, int]:
+    """Read every extract into raw tables; returns rows read per extract."""
+    result = run.timed("extract", lambda: extract_stage.read_all(run.con, run.config))
+    run.summary["files"] = result.files
+    run.summary["raw_tables"] = result.tables
+    rows = {name: result.rows(name) for name in result.tables}
+    run.progress("extract", f"{sum(rows.values()):,} rows from {len(result.files)} files")
+    return rows
+
+
+def stage(run: Run) -> dict[str, int]:
+    """Build the canonical persons, cases and rejects tables; returns counts."""
+    result = run.timed("stage", lambda: stage_stage.stage_all(run.con, run.config, run.summary["raw_tables"]))
+    run.summary["stage"] = result
+    rejected = sum(result.rows_rejected.values())
+    run.progress("stage", f"{result.cases:,} cases, {result.persons:,} persons, {rejected:,} rows rejected")
+    return {"cases": result.cases, "persons": result.persons, "rejected": rejected}
+
+
+def identify(run: Run) -> dict[str, int]:
+    """Find who is in the target group on the as-of date: tables residents, active_cases, targets."""
+    def work() -> None:
+        params = {"as_of": run.settings.as_of}
+        run_sql(run.con, "active.sql", params)
+        run_sql(run.con, "targets_default.sql", params)
+    run.timed("identify", work)
+    counts = dict(zip(("active_cases", "targets", "citizens_flagged"), run.con.execute(
+        "select (select count(*) from active_cases), count(*), count(distinct cpr) from targets").fetchone()))
+    run.summary["identify"] = counts
+    run.progress("identify", f"{counts['citizens_flagged']:,} citizens in the target group")
+    return counts
+
+
+def deliver(run: Run) -> dict[str, int]:
+    """Write flag lists and leadership counts into the run's report folder."""
+    def work() -> None:
+        make_private_dir(run.report_dir)
+        lists = reports.write_flag_lists(run.con, list(run.config.departments), run.report_dir)
+        run.outputs.extend(lists.values())
+        run.outputs.append(reports.write_leadership_counts(run.con, run.report_dir))
+    run.timed("deliver", work)
+    per_dept = dict(run.con.execute("select department, count(distinct cpr) from flag_list group by 1").fetchall())
+    run.summary["flags_per_department"] = {d: per_dept.get(d, 0) for d in run.config.departments}
+    run.progress("deliver", f"{len(run.outputs)} files in {run.report_dir}")
+    return run.summary["flags_per_department"]
+
+
+def commit(run: Run) -> None:
+    """Store this run's tables and its ledger row in the warehouse, in one transaction."""
+    counts = run.summary["identify"]
+
+    def store_snapshot(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(f"create or replace table {ALIAS}.persons as select * from persons")
+        con.execute(f"create or replace table {ALIAS}.cases as select * from cases")
+        con.execute(f"create table if not exists {ALIAS}.targets as "
+                    "select ''::varchar as run_id, ''::date as as_of, * from targets limit 0")
+        con.execute(f"insert into {ALIAS}.targets select ?, ?, * from targets", [run.run_id, run.settings.as_of])
+        con.execute(f"create table if not exists {ALIAS}.rejects as "
+                    "select ''::varchar as run_id, * from rejects limit 0")
+        con.execute(f"insert into {ALIAS}.rejects select ?, * from rejects", [run.run_id])
+
+    def store_ledger(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(
+            f"""insert into {ALIAS}.runs (run_id, as_of, started_at, finished_at, status, sources_file,
+                    report_dir, targets, citizens_flagged, counts)
+                values (?, ?, ?, now()::timestamp, 'committed', ?, ?, ?, ?, ?)""",
+            [run.run_id, run.settings.as_of, run.started_at, str(run.settings.sources), str(run.report_dir),
+             counts["targets"], counts["citizens_flagged"], run.summary["flags_per_department"]],
+        )
+
+    run.timed("commit", lambda: commit_warehouse(run.con, run.settings.warehouse_path,
+                                                 [store_snapshot, store_ledger]))
+    run.progress("commit", f"warehouse {run.settings.warehouse_path}")
+
+
+def finish(run: Run, status: str = "committed", error: TargetGroupError | None = None) -> Path:
+    """Write the run manifest (JSON) into the report folder; returns its path."""
+    make_private_dir(run.report_dir)
+    staged: stage_stage.StageResult | None = run.summary.get("stage")
+    inputs = []
+    for f in run.summary.get("files", []):
+        entry = {"source": f.source, "path": f.path, "sha256": f.sha256, "bytes": f.bytes, "rows_read": f.rows}
+        if staged:
+            entry.update(
+                rows_rejected=staged.rows_rejected.get(f.source, 0),
+                reject_reasons=staged.reject_reasons.get(f.source, {}),
+                exact_duplicates=staged.duplicates.get(f.source, 0),
+                cprs_repaired=staged.cprs_repaired.get(f.source, 0),
+                rows_with_cpr_not_in_register=staged.unmatched_rows.get(f.source, 0),
+            )
+        inputs.append(entry)
+    manifest = {
+        "run_id": run.run_id,
+        "status": status,
+        "as_of": run.settings.as_of.isoformat(),
+        "started_at": run.started_at.isoformat(timespec="seconds"),
+        "finished_at": datetime.now().isoformat(timespec="seconds"),
+        "sources_file": str(run.settings.sources),
+        "warehouse": str(run.settings.warehouse_path),
+        "inputs": inputs,
+        "counts": {
+            "persons": staged.persons if staged else None,
+            "cases": staged.cases if staged else None,
+            **run.summary.get("identify", {}),
+            "flags_per_department": run.summary.get("flags_per_department", {}),
+        },
+        "outputs": [p.name for p in run.outputs],
+        "duration_seconds": run.timings,
+        "versions": {"python": platform.python_version(), **_versions()},
+    }
+    if error is not None:
+        manifest["error"] = str(error)
+    path = write_json(run.report_dir / "manifest.json", manifest)
+    if status != "committed":
+        write_text(run.report_dir / "FAILED.txt",
+                   f"Run {run.run_id} failed; nothing was stored in the warehouse.\n{error or ''}\n")
+    return path
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def run_pipeline(settings: RunSettings, progress: Progress | None = None) -> Run:
+    """Run every stage in order under the warehouse lock; on failure nothing is stored."""
+    with run_lock(settings.warehouse_path, settings.wait_seconds):
+        run = prepare(settings, progress)
+        try:
+            extract(run)
+            stage(run)
+            identify(run)
+            deliver(run)
+            commit(run)
+        except TargetGroupError as exc:
+            finish(run, status="failed", error=exc)
+            raise
+        except Exception as exc:
+            finish(run, status="failed", error=RunError(f"internal error in the pipeline ({type(exc).__name__})"))
+            raise
+        finish(run)
+        run.con.close()
+        return run

@@ -1,0 +1,57 @@
+-- Macros shared by every stage. Loaded once per connection by targetgroup.warehouse.connect().
+
+-- CPR cleaning (DOMAIN.md "CPR cleaning"): dashes and spaces removed; a float rendering such as
+-- '606145900.0' is the integer it shows; ten digits are kept, nine digits get the leading zero
+-- Excel removed; anything else is null and tg_cpr_problem says why.
+create or replace macro tg_cpr_digits(raw) as
+    case
+        when regexp_full_match(regexp_replace(coalesce(raw, ''), '[\s\-]', '', 'g'), '[0-9]+\.0*')
+            then split_part(regexp_replace(raw, '[\s\-]', '', 'g'), '.', 1)
+        else regexp_replace(coalesce(raw, ''), '[\s\-]', '', 'g')
+    end;
+
+create or replace macro tg_cpr(raw) as
+    case
+        when regexp_full_match(tg_cpr_digits(raw), '[0-9]{10}') then tg_cpr_digits(raw)
+        when regexp_full_match(tg_cpr_digits(raw), '[0-9]{9}') then '0' || tg_cpr_digits(raw)
+    end;
+
+create or replace macro tg_cpr_problem(raw) as
+    case
+        when tg_cpr(raw) is not null then null
+        when tg_cpr_digits(raw) = '' then 'CPR is empty'
+        when regexp_full_match(tg_cpr_digits(raw), '[0-9]+')
+            then 'CPR has ' || length(tg_cpr_digits(raw)) || ' digits, expected 10 (or 9 from Excel)'
+        else 'CPR contains characters other than digits, dashes and spaces'
+    end;
+
+create or replace macro tg_cpr_repaired(raw) as
+    tg_cpr(raw) is not null and length(tg_cpr_digits(raw)) = 9;
+
+-- Masked CPR for messages and reports: birth date part only.
+create or replace macro tg_mask(cpr) as
+    case when cpr is null or length(cpr) < 6 then '******-****' else left(cpr, 6) || '-****' end;
+
+-- Birth date from a 10-digit CPR; the 7th digit with the year gives the century.
+create or replace macro tg_cpr_birth_date(cpr) as
+    try_strptime(
+        left(cpr, 4)
+        || case
+            when substr(cpr, 7, 1) in ('0', '1', '2', '3') then '19'
+            when substr(cpr, 7, 1) in ('4', '9') then
+                case when substr(cpr, 5, 2)::int <= 36 then '20' else '19' end
+            else case when substr(cpr, 5, 2)::int <= 57 then '20' else '18' end
+        end
+        || substr(cpr, 5, 2),
+        '%d%m%Y'
+    )::date;
+
+-- A date cell as text: the time of day is ignored (DOMAIN.md), so keep what comes before
+-- a space or a 'T'.
+create or replace macro tg_date_text(raw) as
+    nullif(split_part(split_part(trim(coalesce(raw, '')), ' ', 1), 'T', 1), '');
+
+-- Age in whole years on date d.
+create or replace macro tg_age(birth, d) as
+    date_part('year', d) - date_part('year', birth)
+    - case when strftime(d, '%m%d') < strftime(birth, '%m%d') then 1 else 0 end;

@@ -1,0 +1,294 @@
+"""Staging: rename and cast the raw extracts into the canonical model. No business rules here.
+
+Tables it creates (in the run's working connection):
+- `persons`: one row per citizen in the CPR register extract.
+- `cases`: one row per distinct case row delivered by a source (exact duplicates count once),
+  with the status already mapped to `active` and `in_register` telling whether the CPR is in
+  the person extract.
+- `rejects`: one row per input row that could not be used, with source, file, line, field,
+  masked CPR and the reason. Rejected rows are counted and reported, never silently dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from targetgroup.config import CaseSource, Extract, PersonSource, SourcesConfig
+from targetgroup.errors import InputError
+
+REJECTS_DDL = """
+create or replace table rejects (
+    source varchar, file varchar, line bigint, field varchar, masked_cpr varchar, reason varchar
+)
+"""
+
+
+@dataclass
+class StageResult:
+    """Counts from staging, per source: for the manifest and the progress display."""
+
+    rows_read: dict[str, int] = field(default_factory=dict)
+    rows_rejected: dict[str, int] = field(default_factory=dict)
+    reject_reasons: dict[str, dict[str, int]] = field(default_factory=dict)
+    duplicates: dict[str, int] = field(default_factory=dict)
+    cprs_repaired: dict[str, int] = field(default_factory=dict)
+    unmatched_rows: dict[str, int] = field(default_factory=dict)
+    cases: int = 0
+    persons: int = 0
+
+
+def _q(name: str) -> str:
+    """Quote an identifier taken from the sources file."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(value: str) -> str:
+    """Quote a string literal taken from the sources file."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _col(extract: Extract, canonical: str) -> str:
+    """The raw column mapped to `canonical`, or NULL when the source does not deliver it."""
+    column = extract.columns.get(canonical)
+    return f"nullif(trim({_q(column)}), '')" if column else "null::varchar"
+
+
+def _date(extract: Extract, canonical: str) -> str:
+    """Expression parsing the mapped date column with the source's date format."""
+    return f"try_strptime(tg_date_text({_col(extract, canonical)}), {_lit(extract.date_format)})::date"
+
+
+CASES_SQL = """
+with raw as (
+    select
+        _file as file,
+        _line as line,
+        {cpr_raw} as cpr_raw,
+        {case_id} as case_id,
+        {case_type} as case_type,
+        {status} as status,
+        tg_date_text({start_raw}) as start_text,
+        tg_date_text({end_raw}) as end_text,
+        {start_date} as start_date,
+        {end_date} as end_date,
+        {caseworker} as caseworker,
+        {team} as team,
+        lower({consent_raw}) as consent_raw
+    from {raw_table}
+),
+
+typed as (
+    select
+        *,
+        tg_cpr(cpr_raw) as cpr,
+        tg_cpr_problem(cpr_raw) as cpr_problem,
+        tg_cpr_repaired(cpr_raw) as cpr_repaired,
+        lower(status) in ({known_statuses}) as status_known,
+        lower(status) in ({active_statuses}) as active,
+        case consent_raw {consent_cases} else null end as consent
+    from raw
+),
+
+checked as (
+    select
+        *,
+        case
+            when cpr_problem is not null then ['cpr', cpr_problem]
+            when case_id is null then ['case_id', 'case id is empty']
+            when status is null then ['status', 'status is empty']
+            when not status_known then ['status', 'status ''' || status || ''' is not declared for this source']
+            when start_text is null then ['start_date', 'start date is empty']
+            when start_date is null then ['start_date', 'start date ''' || start_text || ''' does not match {date_format_text}']
+            when end_text is not null and end_date is null
+                then ['end_date', 'end date ''' || end_text || ''' does not match {date_format_text}']
+            when end_date < start_date then ['end_date', 'end date is before start date']
+        end as problem
+    from typed
+),
+
+final as (
+    select
+        {source} as source,
+        {department} as department,
+        {system} as system,
+        file, line, cpr, case_id, case_type, status, active, start_date, end_date,
+        caseworker, team, consent, cpr_repaired, problem
+    from checked
+)
+
+select * from final
+"""
+
+
+def _case_sql(src: CaseSource, raw_table: str) -> str:
+    active = ", ".join(_lit(c) for c in src.active_codes) or "null"
+    known = ", ".join(_lit(c.strip().lower()) for c in src.statuses)
+    consent_cases = " ".join(f"when {_lit(k.strip().lower())} then {_lit(v)}"
+                             for k, v in src.consent_values.items()) or "when null then null"
+    return CASES_SQL.format(
+        raw_table=raw_table, cpr_raw=_col(src, "cpr"), case_id=_col(src, "case_id"),
+        case_type=_col(src, "case_type"), status=_col(src, "status"),
+        start_raw=_col(src, "start_date"), end_raw=_col(src, "end_date"),
+        start_date=_date(src, "start_date"), end_date=_date(src, "end_date"),
+        caseworker=_col(src, "caseworker"), team=_col(src, "team"), consent_raw=_col(src, "consent"),
+        known_statuses=known, active_statuses=active, consent_cases=consent_cases,
+        date_format_text=src.date_format.replace("'", "''"),
+        source=_lit(src.name), department=_lit(src.department), system=_lit(src.system),
+    )
+
+
+PERSONS_SQL = """
+with raw as (
+    select
+        _file as file,
+        _line as line,
+        {cpr_raw} as cpr_raw,
+        {name} as name,
+        tg_date_text({birth_raw}) as birth_text,
+        {birth_date} as birth_date,
+        {household_id} as household_id,
+        tg_cpr({mother}) as mother_cpr,
+        tg_cpr({father}) as father_cpr,
+        {death_date} as death_date,
+        {moved_away_date} as moved_away_date,
+        coalesce(lower({protected}) in ('1', 'true', 'ja', 'yes', 'j', 'x'), false) as protected
+    from {raw_table}
+),
+
+checked as (
+    select
+        *,
+        tg_cpr(cpr_raw) as cpr,
+        tg_cpr_repaired(cpr_raw) as cpr_repaired,
+        case
+            when tg_cpr_problem(cpr_raw) is not null then ['cpr', tg_cpr_problem(cpr_raw)]
+            when birth_text is null then ['birth_date', 'birth date is empty']
+            when birth_date is null then ['birth_date', 'birth date ''' || birth_text || ''' does not match {date_format_text}']
+        end as problem
+    from raw
+),
+
+final as (
+    select
+        file, line, cpr, name, birth_date, household_id, mother_cpr, father_cpr,
+        death_date, moved_away_date, protected, cpr_repaired, problem
+    from checked
+)
+
+select * from final
+"""
+
+
+def _person_sql(src: PersonSource, raw_table: str) -> str:
+    return PERSONS_SQL.format(
+        raw_table=raw_table, cpr_raw=_col(src, "cpr"), name=_col(src, "name"),
+        birth_raw=_col(src, "birth_date"), birth_date=_date(src, "birth_date"),
+        household_id=_col(src, "household_id"), mother=_col(src, "mother_cpr"),
+        father=_col(src, "father_cpr"), death_date=_date(src, "death_date"),
+        moved_away_date=_date(src, "moved_away_date"), protected=_col(src, "protected"),
+        date_format_text=src.date_format.replace("'", "''"),
+    )
+
+
+def stage_all(con: duckdb.DuckDBPyConnection, config: SourcesConfig, tables: dict[str, str]) -> StageResult:
+    """Build `persons`, `cases` and `rejects` from the raw tables named in `tables`."""
+    result = StageResult()
+    con.execute(REJECTS_DDL)
+    _stage_persons(con, config.persons, tables[config.persons.name], result)
+    union = " union all ".join(f"({_case_sql(src, tables[src.name])})" for src in config.sources)
+    con.execute(f"create or replace temp table staged_cases as {union}")
+    con.execute("""
+        insert into rejects
+        select source, file, line, problem[1], tg_mask(cpr), problem[2]
+        from staged_cases where problem is not null
+    """)
+    con.execute("""
+        create or replace table cases as
+        with accepted as (
+            select * exclude (problem) from staged_cases where problem is null
+        ),
+
+        deduplicated as (
+            -- an exact duplicate row counts once (DOMAIN.md); keep the first line it appears on
+            select
+                source, department, system, cpr, case_id, case_type, status, active,
+                start_date, end_date, caseworker, team, consent,
+                min(file) as file, min(line) as line, count(*) as copies, bool_or(cpr_repaired) as cpr_repaired
+            from accepted
+            group by all
+        ),
+
+        final as (
+            select
+                d.source, d.department, d.system, d.file, d.line, d.cpr, d.case_id, d.case_type,
+                d.status, d.active, d.start_date, d.end_date, d.caseworker, d.team, d.consent,
+                d.copies, d.cpr_repaired, p.cpr is not null as in_register
+            from deduplicated as d
+            left join persons as p using (cpr)
+        )
+
+        select * from final
+    """)
+    for src in config.sources:
+        name = src.name
+        read, = con.execute("select count(*) from staged_cases where source = ?", [name]).fetchone()
+        result.rows_read[name] = read
+        _count_rejects(con, name, result)
+        dupes, repaired, unmatched = con.execute(
+            """select coalesce(sum(copies - 1), 0), count(*) filter (where cpr_repaired),
+                      count(*) filter (where not in_register)
+               from cases where source = ?""", [name]).fetchone()
+        result.duplicates[name] = int(dupes)
+        result.cprs_repaired[name] = int(repaired)
+        result.unmatched_rows[name] = int(unmatched)
+    con.execute("drop table staged_cases")
+    result.cases, = con.execute("select count(*) from cases").fetchone()
+    return result
+
+
+def _stage_persons(con: duckdb.DuckDBPyConnection, src: PersonSource, raw_table: str, result: StageResult) -> None:
+    con.execute(f"create or replace temp table staged_persons as {_person_sql(src, raw_table)}")
+    con.execute("""
+        insert into rejects
+        select ?, file, line, problem[1], tg_mask(cpr), problem[2]
+        from staged_persons where problem is not null
+    """, [src.name])
+    conflict = con.execute("""
+        select tg_mask(cpr), list(line order by line), min(file)
+        from staged_persons
+        where problem is null
+        group by cpr
+        having count(distinct (name, birth_date, household_id, mother_cpr, father_cpr,
+                                             death_date, moved_away_date, protected)) > 1
+        order by min(line) limit 1
+    """).fetchone()
+    if conflict:
+        masked, lines, file = conflict
+        raise InputError(f"the person extract has {len(lines)} different rows for {masked} "
+                         f"(lines {', '.join(map(str, lines[:5]))})", file=file, line=lines[0], source=src.name,
+                         hint="the CPR register extract must hold one row per citizen; ask for a new extract")
+    con.execute("""
+        create or replace table persons as
+        select
+            cpr, name, birth_date, household_id, mother_cpr, father_cpr, death_date,
+            moved_away_date, protected, min(file) as file, min(line) as line
+        from staged_persons
+        where problem is null
+        group by all
+    """)
+    result.rows_read[src.name], = con.execute("select count(*) from staged_persons").fetchone()
+    _count_rejects(con, src.name, result)
+    result.cprs_repaired[src.name], = con.execute(
+        "select count(*) from staged_persons where problem is null and cpr_repaired").fetchone()
+    result.persons, = con.execute("select count(*) from persons").fetchone()
+    con.execute("drop table staged_persons")
+
+
+def _count_rejects(con: duckdb.DuckDBPyConnection, source: str, result: StageResult) -> None:
+    reasons = con.execute(
+        """select field || ': ' || regexp_replace(reason, '''[^'']*''', '''...''', 'g'), count(*)
+           from rejects where source = ? group by 1 order by 2 desc""", [source]).fetchall()
+    result.reject_reasons[source] = dict(reasons)
+    result.rows_rejected[source] = sum(n for _, n in reasons)

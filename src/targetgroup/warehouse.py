@@ -1,0 +1,152 @@
+"""The warehouse: the local DuckDB file that keeps state between runs, and the run's work connection.
+
+A run does all its work in an in-memory DuckDB connection. The warehouse file is only read at
+the start (what the last runs left) and written once at the end, inside one transaction, so a
+run that fails at any stage leaves the warehouse exactly as it was. A lock file next to the
+warehouse keeps two runs from working on it at once.
+
+Persistent tables (grain):
+- `runs`: one row per committed run (the run ledger).
+- `cases`, `persons`: the canonical extracts of the last committed run (replaced each run).
+- `targets`: one row per citizen per rule per committed run.
+- `rejects`: one row per rejected input row per committed run (masked CPR only).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from targetgroup.errors import RunError
+
+DEFAULT_WAREHOUSE = Path("reports") / "warehouse.duckdb"
+ALIAS = "wh"
+
+LEDGER_DDL = f"""
+create table if not exists {ALIAS}.runs (
+    run_id varchar primary key,
+    as_of date not null,
+    started_at timestamp not null,
+    finished_at timestamp not null,
+    status varchar not null,
+    rules_name varchar,
+    rules_hash varchar,
+    sources_file varchar,
+    report_dir varchar,
+    targets integer,
+    citizens_flagged integer,
+    flags_new integer,
+    flags_continuing integer,
+    flags_ended integer,
+    counts json
+)
+"""
+
+
+def sql_text(name: str) -> str:
+    """The text of `sql/<name>` shipped with the package."""
+    return resources.files("targetgroup").joinpath("sql", name).read_text(encoding="utf-8")
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
+    """Run every statement of `sql/<name>`, binding the named parameters each one uses."""
+    for statement in _statements(sql_text(name)):
+        used = {k: v for k, v in (params or {}).items() if f"${k}" in statement}
+        con.execute(statement, used or None)
+
+
+def _statements(text: str) -> Iterator[str]:
+    # Statements end with ';' at the end of a line (a ';' inside a string literal does not).
+    lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("--")]
+    for statement in re.split(r";[ \t]*$", "\n".join(lines), flags=re.MULTILINE):
+        if statement.strip():
+            yield statement
+
+
+def open_work(threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with the shared macros loaded; threads and memory from settings."""
+    config = {}
+    if threads:
+        config["threads"] = threads
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    con = duckdb.connect(":memory:", config=config)
+    run_sql(con, "macros.sql")
+    return con
+
+
+@contextmanager
+def run_lock(warehouse: Path, wait_seconds: float = 0.0) -> Iterator[None]:
+    """Hold the warehouse's lock file for a run; wait up to `wait_seconds`, then refuse clearly."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = warehouse.with_name(warehouse.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + wait_seconds
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+                    raise RunError(f"another run is using the warehouse {warehouse} ({holder})",
+                                   hint="wait for it to finish, or pass --wait SECONDS to queue behind it") from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode(), 0)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+@contextmanager
+def attached(con: duckdb.DuckDBPyConnection, warehouse: Path, *, read_only: bool) -> Iterator[bool]:
+    """Attach the warehouse as `wh`; yields False (and attaches nothing) if it does not exist yet."""
+    if read_only and not warehouse.exists():
+        yield False
+        return
+    mode = " (read_only)" if read_only else ""
+    con.execute(f"attach '{_escape(warehouse)}' as {ALIAS}{mode}")
+    try:
+        yield True
+    finally:
+        con.execute(f"detach {ALIAS}")
+
+
+def _escape(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def commit(con: duckdb.DuckDBPyConnection, warehouse: Path,
+           steps: list[Callable[[duckdb.DuckDBPyConnection], None]]) -> None:
+    """Run `steps` against the attached warehouse in one transaction: all of them, or none."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    fresh = not warehouse.exists()
+    with attached(con, warehouse, read_only=False):
+        if fresh:
+            os.chmod(warehouse, 0o600)
+        con.execute("begin transaction")
+        try:
+            con.execute(LEDGER_DDL)
+            for step in steps:
+                step(con)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            if fresh:
+                # leave no half-made warehouse behind: before this run there was none
+                con.execute(f"detach {ALIAS}")
+                con.execute(f"attach ':memory:' as {ALIAS}")
+                for leftover in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+                    leftover.unlink(missing_ok=True)
+            raise
