@@ -66,6 +66,8 @@ class Run:
     timings: dict[str, float] = field(default_factory=dict)
     summary: dict[str, object] = field(default_factory=dict)
     outputs: list[Path] = field(default_factory=list)
+    manifest: dict[str, object] = field(default_factory=dict)
+    commit_steps: list[Callable[[duckdb.DuckDBPyConnection], None]] = field(default_factory=list)
     progress: Progress = lambda stage, detail: None
 
     def timed(self, name: str, fn: Callable[[], object]) -> object:
@@ -161,6 +163,7 @@ def deliver(run: Run) -> dict[str, int]:
 def commit(run: Run) -> None:
     """Store this run's tables and its ledger row in the warehouse, in one transaction."""
     counts = run.summary["identify"]
+    flags: dict[str, int] = run.summary.get("flags", {})
 
     def store_snapshot(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create or replace table {ALIAS}.persons as select * from persons")
@@ -174,15 +177,18 @@ def commit(run: Run) -> None:
 
     def store_ledger(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(
-            f"""insert into {ALIAS}.runs (run_id, as_of, started_at, finished_at, status, sources_file,
-                    report_dir, targets, citizens_flagged, counts)
-                values (?, ?, ?, now()::timestamp, 'committed', ?, ?, ?, ?, ?)""",
-            [run.run_id, run.settings.as_of, run.started_at, str(run.settings.sources), str(run.report_dir),
-             counts["targets"], counts["citizens_flagged"], run.summary["flags_per_department"]],
+            f"""insert into {ALIAS}.runs (run_id, as_of, started_at, finished_at, status, rules_name, rules_hash,
+                    sources_file, report_dir, targets, citizens_flagged, flags_new, flags_continuing,
+                    flags_ended, counts)
+                values (?, ?, ?, now()::timestamp, 'committed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [run.run_id, run.settings.as_of, run.started_at, run.summary.get("rules_name"),
+             run.summary.get("rules_hash"), str(run.settings.sources), str(run.report_dir),
+             counts["targets"], counts["citizens_flagged"], flags.get("new"), flags.get("continuing"),
+             flags.get("ended"), run.summary["flags_per_department"]],
         )
 
-    run.timed("commit", lambda: commit_warehouse(run.con, run.settings.warehouse_path,
-                                                 [store_snapshot, store_ledger]))
+    steps = [store_snapshot, *run.commit_steps, store_ledger]
+    run.timed("commit", lambda: commit_warehouse(run.con, run.settings.warehouse_path, steps))
     run.progress("commit", f"warehouse {run.settings.warehouse_path}")
 
 
@@ -217,6 +223,7 @@ def finish(run: Run, status: str = "committed", error: TargetGroupError | None =
             **run.summary.get("identify", {}),
             "flags_per_department": run.summary.get("flags_per_department", {}),
         },
+        **run.manifest,
         "outputs": [p.name for p in run.outputs],
         "duration_seconds": run.timings,
         "versions": {"python": platform.python_version(), **_versions()},

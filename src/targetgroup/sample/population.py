@@ -31,7 +31,7 @@ FEMALE_NAMES = [
 MALE_NAMES = [
     "Peter", "Jens", "Lars", "Henrik", "Søren", "Thomas", "Jørgen", "Niels", "Morten", "Anders",
     "Jesper", "Rasmus", "Martin", "Bjørn", "Ole", "Poul", "Kåre", "Torben", "Mads", "Frederik",
-    "William", "Noah", "Oscar", "Lucas", "Malthe", "Emil", "Aksel", "Jønne", "Søren Ulrik",
+    "William", "Noah", "Oscar", "Lucas", "Malthe", "Emil", "Aksel", "Jørn", "Ulrik",
 ]
 SURNAMES = [
     "Jensen", "Nielsen", "Hansen", "Pedersen", "Andersen", "Christensen", "Larsen", "Sørensen",

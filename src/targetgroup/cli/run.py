@@ -1,82 +1,15 @@
-"""The `targetgroup` command line: a thin layer over the library; errors become `Error: ...`."""
+"""`targetgroup run` and `targetgroup sample`."""
 
 from __future__ import annotations
 
-import sys
-from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from targetgroup.cli import StageProgress, app, err, fail, parse_date, stdout
 from targetgroup.config import SAMPLE_SOURCES
-from targetgroup.errors import TargetGroupError
-
-app = typer.Typer(
-    help="Find citizens served by several municipal departments at once (the coordinated-course target group).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-err = Console(stderr=True, highlight=False)
-stdout = Console(highlight=False)
-STATE = {"debug": False}
-
-
-@app.callback()
-def main(debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")] = False) -> None:
-    """targetgroup: department extracts in, flag lists and leadership counts out."""
-    STATE["debug"] = debug
-
-
-def fail(exc: BaseException) -> None:
-    """Print an error the way every command does, then exit 1."""
-    if STATE["debug"]:
-        err.print_exception()
-    if isinstance(exc, TargetGroupError):
-        err.print(f"[bold red]Error:[/] {exc}", markup=True, soft_wrap=True)
-    else:
-        # Unexpected exceptions may quote data; show only their type unless --debug was given.
-        err.print(f"[bold red]Error:[/] internal error ({type(exc).__name__}); "
-                  "rerun with --debug to see the traceback", markup=True)
-    raise typer.Exit(1)
-
-
-def parse_date(value: str | None) -> date:
-    """YYYY-MM-DD from the command line; None is today."""
-    if value is None:
-        return date.today()
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise typer.BadParameter(f"'{value}' is not a date in the form YYYY-MM-DD") from None
-
-
-class StageProgress:
-    """Prints one line per finished stage (with counts, never CPR numbers) to stderr."""
-
-    def __init__(self, console: Console, quiet: bool = False):
-        self.console, self.quiet = console, quiet
-        self.status = None
-
-    def __call__(self, stage: str, detail: str) -> None:
-        if self.quiet:
-            return
-        if detail == "started":
-            if self.status is None:
-                self.status = self.console.status(f"{stage} ...")
-                self.status.start()
-            else:
-                self.status.update(f"{stage} ...")
-            return
-        self.console.print(f"[green]✓[/] {stage:<9} {detail}", markup=True)
-
-    def stop(self) -> None:
-        """Remove the spinner."""
-        if self.status is not None:
-            self.status.stop()
 
 
 @app.command()
@@ -135,12 +68,3 @@ def sample(
         out_line = f"{name:<28} {rows:>10,} rows"
         err.print(out_line)
     err.print(f"Written to {out}")
-
-
-def entry() -> None:
-    """Console-script entry point."""
-    app(prog_name="targetgroup")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(entry())
