@@ -145,6 +145,8 @@ def load_manual_lists(con: duckdb.DuckDBPyConnection, loaded: LoadedRules) -> No
             if not (values["reason"] or "").strip():
                 raise RulesError("the reason is empty", file=path, line=number, field="reason",
                                  hint="every manual exclusion and inclusion needs a reason")
+        if not rows:
+            continue
         con.executemany(
             "insert into manual_list values (?, ?, ?, tg_cpr(?), ?, ?, ?)",
             [(kind, path.name, n, v[columns.index("cpr")], v[columns.index("rule")].strip(),

@@ -1,5 +1,5 @@
 -- Condition `duration`: one row per resident citizen whose spell in {department} ({case_filter})
--- runs on $as_of and started {bound} $as_of minus {period}.
+-- runs on $as_of and started {months} months {days} days before $as_of ({bound}: "more than" or "at least").
 -- A spell is a gaps-and-islands merge of the citizen's periods in the department: cases active
 -- on $as_of (counted up to $as_of) and cases that ended before $as_of (any status). Periods that
 -- overlap or touch (the next starts at most one day after the last ended) form one spell.
