@@ -84,7 +84,7 @@ def explain_citizen(con: duckdb.DuckDBPyConnection, cpr: str, loaded: LoadedRule
                 where p.household_id = me.household_id and p.cpr <> me.cpr
                   and p.cpr is distinct from me.mother_cpr and p.cpr is distinct from me.father_cpr
                   and me.cpr is distinct from p.mother_cpr and me.cpr is distinct from p.father_cpr
-                  and p.mother_cpr is distinct from me.mother_cpr and p.father_cpr is distinct from me.father_cpr
+                  and not coalesce(p.mother_cpr = me.mother_cpr or p.father_cpr = me.father_cpr, false)
         )
         select tg_mask(r.cpr) as masked_cpr, r.role, p.name, res.age, res.cpr is not null as resident,
                (select list(distinct a.department order by a.department) from active_cases as a

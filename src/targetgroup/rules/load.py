@@ -80,7 +80,12 @@ def _check(path: Path, config: SourcesConfig | None) -> tuple[list[RulesError], 
     try:
         ruleset = m.RuleSet(**data)
     except ValidationError as exc:
-        return [_from_pydantic(path, lines, data, err) for err in _dedupe(exc.errors())], None
+        problems = [_from_pydantic(path, lines, data, err) for err in _dedupe(exc.errors())]
+        # A misspelt key also makes its correct spelling 'missing': report the typo only.
+        suggested = {(p.field.rsplit(".", 1)[0], p.hint.split("'")[1]) for p in problems
+                     if p.hint and p.hint.startswith("did you mean") and "unknown key" in p.message}
+        return [p for p in problems if not (p.message == "required key is missing" and "." in (p.field or "")
+                                            and tuple(p.field.rsplit(".", 1)) in suggested)], None
     loaded = LoadedRules(ruleset, path, content_hash(data), lines)
     problems = _semantic(loaded, config)
     return problems, loaded
