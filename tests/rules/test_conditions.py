@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.rules.conftest import case, flagged, person, person_rule
+from rule_data import case, flagged, person, person_rule, evaluate_rules  # noqa: F401 - fixture
 
 D = "2026-11-01"
 ACT = "Aktivitetsparat kontanthjælp"

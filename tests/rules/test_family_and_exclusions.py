@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from targetgroup.errors import RulesError
-from tests.rules.conftest import case, flagged, person, person_rule
+from rule_data import case, flagged, person, person_rule, evaluate_rules  # noqa: F401 - fixture
 
 D = "2026-11-01"
 FAMILY = """\

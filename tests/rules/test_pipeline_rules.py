@@ -16,7 +16,7 @@ from targetgroup.cli import app
 from targetgroup.errors import RulesError
 from targetgroup.pipeline import RunSettings, run_pipeline
 from targetgroup.rules import DEFAULT_RULES
-from tests.conftest import EXPECTED_DEFAULT
+from conftest import EXPECTED_DEFAULT
 
 CONTRACT = ["rule_id", "subject_type", "subject_id", "cpr", "family_id", "departments", "case_keys",
             "reason_codes", "notify_departments"]

@@ -1,4 +1,5 @@
-"""Helpers for rule tests: evaluate a rule file on tiny inline persons and cases.
+"""Helpers for rule tests (import the `evaluate_rules` fixture from here): evaluate a rule file on
+tiny inline persons and cases.
 
 CPR numbers are synthetic and visibly fake (serials 0001, 0002, ...).
 """
@@ -15,7 +16,7 @@ from targetgroup.config import load_sources
 from targetgroup.rules import load_rules
 from targetgroup.rules.evaluate import evaluate
 from targetgroup.warehouse import open_work, run_sql
-from tests.conftest import write_municipality
+from conftest import write_municipality
 
 PERSON_COLUMNS = ("cpr", "name", "birth_date", "household_id", "mother_cpr", "father_cpr",
                   "death_date", "moved_away_date", "protected")
