@@ -125,13 +125,12 @@ with ended as (
     where change = 'ended'
 ),
 
+-- ended although the rule still holds today: only a caseworker's removal does that (a subject
+-- that no longer meets the rule gets the factual reason, even if it was also removed)
 removed as (
-    select distinct e.flag_id
+    select e.flag_id
     from ended as e
-    join reg_suppression_state as s
-        on s.rule_id = e.rule_id
-        and (s.subject_id = e.subject_id or list_contains(e.members, s.cpr))
-    where s.state = 'applies'
+    semi join reg_today as t using (rule_id, subject_id)
 ),
 
 member_facts as (
