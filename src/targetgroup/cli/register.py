@@ -71,7 +71,7 @@ def suppress(
 def _print_suppressions(rows: list[dict]) -> None:
     table = Table(title="Caseworker removals")
     for col in ("id", "rule", "cpr", "by", "department", "reason", "until", "created", "state"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col in ("id", "cpr"), min_width=11 if col == "cpr" else None)
     for r in rows:
         table.add_row(r["id"], r["rule"], r["cpr"], r["by"], r["department"] or "", r["reason"],
                       str(r["until"] or ""), f"{r['created']:%Y-%m-%d}", r["state"])
@@ -90,7 +90,7 @@ def runs(out: OutOpt = Path("reports"), warehouse: WarehouseOpt = None) -> None:
     table = Table(title="Runs")
     for col in ("run id", "as-of", "status", "citizens", "new", "continuing", "updated", "ended", "actions",
                 "rules", "rules hash"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col in ("run id", "as-of", "status"), overflow="fold")
     for r in rows:
         table.add_row(r["run_id"], str(r["as_of"]), r["status"], *(_n(r[k]) for k in
                       ("citizens", "new", "continuing", "updated", "ended", "actions")),
@@ -129,7 +129,7 @@ def history(
     for section, rows in found.items():
         table = Table(title=f"{section} for {cpr_module.mask(value)}")
         for col in heads[section]:
-            table.add_column(col)
+            table.add_column(col, overflow="fold")
         for row in rows:
             table.add_row(*("" if v is None else ", ".join(v) if isinstance(v, list) else str(v) for v in row))
         stdout.print(table)
