@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 from tests.conftest import write_municipality
 from targetgroup.pipeline import Run, RunSettings, run_pipeline
 
@@ -131,3 +132,9 @@ def rows(path: Path) -> list[dict]:
     with open(path, encoding="utf-8-sig") as fh:
         return list(csv.DictReader(fh))
 
+
+
+@pytest.fixture
+def town(tmp_path: Path) -> Town:
+    """A fresh municipality folder and warehouse (import it into a test module to use it)."""
+    return Town(tmp_path)

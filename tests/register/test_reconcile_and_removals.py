@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from nights import A, B, C, D, F, G, NIGHTS, RULE, Town, actions, rows
+from nights import A, B, C, D, F, G, NIGHTS, RULE, Town, actions, rows, town  # noqa: F401
 from targetgroup.cli import app
 from targetgroup.errors import ConfigError, InputError
 from targetgroup.register import suppress as ops

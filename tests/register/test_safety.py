@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from nights import NIGHTS, Town, actions
+from nights import NIGHTS, Town, actions, town  # noqa: F401
 from targetgroup import pipeline
 from targetgroup.errors import RunError
 from targetgroup.register import store
