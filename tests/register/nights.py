@@ -21,7 +21,7 @@ from tests.conftest import write_municipality
 from targetgroup.pipeline import Run, RunSettings, run_pipeline
 
 NIGHTS = {n: date(2026, 11, n + 1) for n in range(1, 8)}
-RULE = "default.two_departments"
+RULE = "two_departments"
 A, B, C, D, F, G = "0101800001", "0606900007", "0202800003", "0303900004", "0505900006", "0707900008"
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from nights import A, B, C, D, F, G, NIGHTS, RULE, Town, actions, rows, town  # noqa: F401
 from targetgroup.register import suppress as ops
 
-JOB_REMOVALS = "cpr;rule;removed_by;reason;until\n030390-0004;default.two_departments;Jonna Job;borgeren ønsker pause;2026-11-07\n"
+JOB_REMOVALS = "cpr;rule;removed_by;reason;until\n030390-0004;two_departments;Jonna Job;borgeren ønsker pause;2026-11-07\n"
 
 
 def open_flags(town: Town) -> dict[str, tuple]:
