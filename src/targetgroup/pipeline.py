@@ -1,6 +1,6 @@
 """The pipeline's stages in order, as plain functions over one `Run`, and `run_pipeline` that chains them.
 
-    prepare -> extract -> stage -> identify -> deliver -> commit -> finish
+    prepare -> extract -> stage -> identify -> register -> deliver -> commit -> finish
 
 Every stage takes the `Run`, does its work in the run's in-memory DuckDB connection (tables
 named in each stage module) and returns a small summary with counts only, never CPR numbers,
@@ -22,8 +22,10 @@ from pathlib import Path
 import duckdb
 
 from targetgroup import extract as extract_stage
+from targetgroup import register as flag_register
 from targetgroup import stage as stage_stage
 from targetgroup.config import SAMPLE_SOURCES, SourcesConfig, load_sources
+from targetgroup.deliver import actions as action_files
 from targetgroup.deliver import reports
 from targetgroup.deliver.files import make_private_dir, write_json, write_text
 from targetgroup.errors import RunError, TargetGroupError
@@ -49,6 +51,7 @@ class RunSettings:
     threads: int | None = None
     memory_limit: str | None = None
     wait_seconds: float = 0.0
+    suppressions: Path | None = None
 
     @property
     def warehouse_path(self) -> Path:
@@ -110,7 +113,8 @@ def _check_as_of(run: Run) -> None:
         has_runs = run.con.execute(
             f"select count(*) from duckdb_tables() where database_name = '{ALIAS}' and table_name = 'runs'"
         ).fetchone()[0]
-        last = run.con.execute(f"select max(as_of) from {ALIAS}.runs").fetchone()[0] if has_runs else None
+        last = run.con.execute(f"select max(as_of) from {ALIAS}.runs where status = 'committed'").fetchone()[0] \
+            if has_runs else None
     if last and run.settings.as_of < last and not run.settings.rebuild:
         raise RunError(f"the as-of date {run.settings.as_of} is before the last committed run ({last})",
                        hint="runs move forward in time; pass --rebuild to run for an earlier date anyway")
@@ -164,6 +168,31 @@ def identify(run: Run) -> dict[str, int]:
     return counts
 
 
+def register(run: Run) -> dict[str, int]:
+    """Compare the targets with the flag register: tables flag_status, reg_actions, reg_notices.
+
+    Reads the register from the warehouse, writes nothing there: its writes become commit steps.
+    """
+    settings = run.settings
+    result = run.timed("register", lambda: flag_register.compute(
+        run.con, run.config, as_of=settings.as_of, run_id=run.run_id, warehouse=settings.warehouse_path,
+        rebuild=settings.rebuild, suppressions=settings.suppressions, started_at=run.started_at))
+    run.summary["flags"] = result.flags
+    run.summary["register"] = result
+    run.manifest["register"] = {
+        "flags": result.flags, "citizens": result.citizens, "actions": result.actions,
+        "reconcile": result.reconcile, "suppressions_imported": result.suppressions_imported,
+        "suppressions_applied": result.suppressions_applied, "marking_lists": result.markings_read,
+        "rewound_from": result.rewind_from.isoformat() if result.rewind_from else None,
+        "systems_without_marking_code": result.systems_without_code,
+    }
+    run.commit_steps.extend(flag_register.commit_steps(result, as_of=settings.as_of, run_id=run.run_id))
+    f = result.flags
+    run.progress("register", f"{f['new']:,} new, {f['updated']:,} updated, {f['continuing']:,} continuing, "
+                             f"{f['ended']:,} ended flags")
+    return f
+
+
 def deliver(run: Run) -> dict[str, int]:
     """Write flag lists and leadership counts into the run's report folder."""
     def work() -> None:
@@ -172,6 +201,11 @@ def deliver(run: Run) -> dict[str, int]:
         run.outputs.extend(lists.values())
         run.outputs.append(reports.write_leadership_counts(run.con, run.report_dir, run.summary.get("rules_hash")))
         run.outputs.append(reports.write_exclusions(run.con, run.report_dir))
+        if "register" in run.summary:
+            run.outputs.extend(action_files.write_actions(run.con, run.config, run.report_dir,
+                                                          run_id=run.run_id, as_of=run.settings.as_of))
+            run.outputs.extend(action_files.write_reconcile(run.con, run.config, run.report_dir))
+            run.outputs.extend(action_files.write_notices(run.con, list(run.config.departments), run.report_dir))
     run.timed("deliver", work)
     per_dept = dict(run.con.execute("select department, count(distinct cpr) from flag_list group by 1").fetchall())
     run.summary["flags_per_department"] = {d: per_dept.get(d, 0) for d in run.config.departments}
@@ -274,6 +308,7 @@ def run_pipeline(settings: RunSettings, progress: Progress | None = None) -> Run
             extract(run)
             stage(run)
             identify(run)
+            register(run)
             deliver(run)
             commit(run)
         except TargetGroupError as exc:

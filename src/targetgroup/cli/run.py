@@ -24,6 +24,7 @@ def run(
     threads: Annotated[Optional[int], typer.Option("--threads", help="DuckDB threads (default: all cores).")] = None,
     memory_limit: Annotated[Optional[str], typer.Option("--memory-limit", help="DuckDB memory limit, e.g. 2GB.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+    suppressions: Annotated[Optional[Path], typer.Option("--suppressions", help="Folder of removal files (<DEPT>.csv); default: suppressions: in the sources file.")] = None,
 ) -> None:
     """Run the whole pipeline: read the extracts, find the target group, write reports, store the run."""
     from targetgroup.pipeline import RunSettings, run_pipeline  # noqa: PLC0415 - keep --help fast
@@ -31,7 +32,8 @@ def run(
     from targetgroup.rules import DEFAULT_RULES  # noqa: PLC0415
 
     settings = RunSettings(sources=sources, rules=rules or DEFAULT_RULES, as_of=parse_date(as_of), out=out, warehouse=warehouse,
-                           rebuild=rebuild, threads=threads, memory_limit=memory_limit, wait_seconds=wait)
+                           rebuild=rebuild, threads=threads, memory_limit=memory_limit, wait_seconds=wait,
+                           suppressions=suppressions)
     progress = StageProgress(err, quiet)
     try:
         result = run_pipeline(settings, progress)
