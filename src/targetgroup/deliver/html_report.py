@@ -11,7 +11,7 @@ from html import escape
 from pathlib import Path
 
 from targetgroup.deliver import svg, texts
-from targetgroup.deliver.figures import DURATIONS, Figures
+from targetgroup.deliver.figures import Figures
 from targetgroup.deliver.files import write_text
 
 CSS = """
@@ -102,8 +102,8 @@ def render(fig: Figures, lang: str = "da", dept_names: dict[str, str] | None = N
     rule_labels = [texts.rule_title(k[1], lang, rule_titles) for k in fig.keys["rule"]]
     sections.append(_section(t("sec_rule"), *_bars(fig, fig.keys["rule"], rule_labels, t("sec_rule"), lang)))
 
-    dur_labels = [t(b) for b in DURATIONS]
     on, off = fig.keys["duration_ongoing"], fig.keys["duration_ended"]
+    dur_labels = [t(k[1]) for k in on]
     series = [(t("ongoing"), svg.BLUE, [fig.value(k) for k in on], [fig.show(k) for k in on]),
               (t("ended_courses"), svg.ORANGE, [fig.value(k) for k in off], [fig.show(k) for k in off])]
     rows = [[lab, fig.show(a), fig.show(b)] for lab, a, b in zip(dur_labels, on, off)]
