@@ -48,11 +48,9 @@ def _safe(stage_fn):
 @task(name="prepare", **TASK)
 def prepare_task(settings: pipeline.RunSettings) -> pipeline.Run:
     """Load the configuration, open the work connection, check the as-of date."""
-    logger = get_run_logger()
-
     def progress(stage: str, detail: str) -> None:
         if detail != "started":
-            logger.info("%s: %s", stage, detail)  # counts and paths only (pipeline's contract)
+            get_run_logger().info("%s: %s", stage, detail)  # counts and paths only (pipeline's contract)
     return _safe(pipeline.prepare)(settings, progress)
 
 
