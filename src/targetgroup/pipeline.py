@@ -30,6 +30,8 @@ from targetgroup.config import SAMPLE_SOURCES, SourcesConfig, load_sources
 from targetgroup.deliver import analyst, excel, figures, html_report, reports, status
 from targetgroup.deliver.files import make_private_dir, write_json, write_text
 from targetgroup.errors import RunError, TargetGroupError
+from targetgroup.rules import DEFAULT_RULES, load_rules
+from targetgroup.rules.evaluate import evaluate, store_history
 from targetgroup.warehouse import ALIAS, DEFAULT_WAREHOUSE, attached, open_work, run_lock, run_sql
 from targetgroup.warehouse import commit as commit_warehouse
 
@@ -42,6 +44,7 @@ class RunSettings:
     """Everything a run can be told; the CLI and the Prefect flow fill it from their parameters."""
 
     sources: Path = SAMPLE_SOURCES
+    rules: Path = DEFAULT_RULES
     as_of: date = field(default_factory=date.today)
     out: Path = Path("reports")
     warehouse: Path | None = None
@@ -138,15 +141,30 @@ def stage(run: Run) -> dict[str, int]:
 
 
 def identify(run: Run) -> dict[str, int]:
-    """Find who is in the target group on the as-of date: tables residents, active_cases, targets."""
+    """Find who is in the target group on the as-of date with the rule set `settings.rules`.
+
+    Tables: residents, active_cases, then (targetgroup.rules.evaluate) condition_hits,
+    rule_matches, family_links, exclusions and targets, the contract with the register and the
+    deliverables: one row per flagged citizen per rule, columns rule_id, subject_type,
+    subject_id, cpr, family_id, departments, case_keys, reason_codes, notify_departments (plus
+    rule_title_da, rule_title_en, rules_name, rules_hash, review_due).
+    """
+    loaded = load_rules(run.settings.rules, run.config)
+    run.summary["rules_name"] = loaded.rules.name
+    run.summary["rules_hash"] = loaded.hash
+    rule_counts: dict[str, int] = {}
+
     def work() -> None:
         params = {"as_of": run.settings.as_of}
         run_sql(run.con, "active.sql", params)
-        run_sql(run.con, "targets_default.sql", params)
+        rule_counts.update(evaluate(run.con, loaded, run.config, run.settings.as_of, run.settings.warehouse_path))
     run.timed("identify", work)
     counts = dict(zip(("active_cases", "targets", "citizens_flagged"), run.con.execute(
         "select (select count(*) from active_cases), count(*), count(distinct cpr) from targets").fetchone()))
     run.summary["identify"] = counts
+    run.manifest["rules"] = {"name": loaded.rules.name, "file": str(loaded.file), "hash": loaded.hash,
+                             "rules": [r.id for r in loaded.rules.rules], "counts": rule_counts}
+    run.commit_steps.append(store_history(run.run_id, run.settings.as_of))
     run.progress("identify", f"{counts['citizens_flagged']:,} citizens in the target group")
     return counts
 
@@ -160,7 +178,8 @@ def deliver(run: Run) -> dict[str, int]:
     """
     settings, con = run.settings, run.con
     departments = list(run.config.departments)
-    titles = run.summary.get("rule_titles")
+    titles = run.summary.get("rule_titles") or _rule_titles(con)
+    rules_hash = run.summary.get("rules_hash")
 
     def work() -> None:
         make_private_dir(run.report_dir)
@@ -176,9 +195,10 @@ def deliver(run: Run) -> dict[str, int]:
                                                  settings.as_of).values())
         run.progress("deliver: leadership report", "started")
         fig = figures.collect(con, run.run_id, settings.as_of, run.summary["flags"])
-        run.outputs.append(figures.write_counts_csv(fig, run.report_dir / "leadership_counts.csv"))
+        run.outputs.append(figures.write_counts_csv(fig, run.report_dir / "leadership_counts.csv", rules_hash))
         names = {code: (d.name if settings.lang == "da" else d.name_en) for code, d in run.config.departments.items()}
-        report = html_report.write_report(fig, run.report_dir / "leadership_report.html", settings.lang, names, titles)
+        report = html_report.write_report(fig, run.report_dir / "leadership_report.html", settings.lang, names,
+                                          titles, rules=(run.summary.get("rules_name"), rules_hash))
         run.outputs.append(report)
         run.summary["report_html"] = report
         run.progress("deliver: analyst files", "started")
@@ -193,6 +213,7 @@ def deliver(run: Run) -> dict[str, int]:
             run.outputs.extend(files)
             run.manifest["analyst_outputs"] = {"written": True, "files": [f"analyst/{f.name}" for f in files]}
             run.commit_steps.append(analyst.store_pseudonyms)
+        run.outputs.append(reports.write_exclusions(con, run.report_dir))
     run.timed("deliver", work)
     run.summary["flags_per_department"] = status.change_counts_per_department(con, departments)
     per_dept = dict(con.execute("select department, count(distinct cpr) from caseworker_rows "
@@ -202,6 +223,15 @@ def deliver(run: Run) -> dict[str, int]:
     run.progress("deliver", f"{flags['new']:,} new, {flags['continuing']:,} continuing, {flags['ended']:,} ended "
                             f"flags; {len(run.outputs)} files")
     return run.summary["citizens_per_department"]
+
+
+def _rule_titles(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
+    """Rule titles per language from the targets' rule_title_da/_en columns (the rules engine's)."""
+    columns = {r[0] for r in con.execute("describe targets").fetchall()}
+    if not {"rule_title_da", "rule_title_en"} <= columns:
+        return {}
+    rows = con.execute("select distinct rule_id, rule_title_da, rule_title_en from targets").fetchall()
+    return {rule: {"da": da, "en": en} for rule, da, en in rows}
 
 
 def commit(run: Run) -> None:

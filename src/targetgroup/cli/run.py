@@ -16,6 +16,7 @@ from targetgroup.config import SAMPLE_SOURCES
 def run(
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Date D to find the target group on (YYYY-MM-DD); default today.")] = None,
     sources: Annotated[Path, typer.Option("--sources", help="Sources configuration (YAML).")] = SAMPLE_SOURCES,
+    rules: Annotated[Optional[Path], typer.Option("--rules", help="Rule file (YAML) defining the target group; default rules/default.yaml.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for run reports (and the default warehouse).")] = Path("reports"),
     warehouse: Annotated[Optional[Path], typer.Option("--warehouse", help="DuckDB warehouse file; default OUT/warehouse.duckdb.")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Allow an as-of date before the last committed run.")] = False,
@@ -29,11 +30,13 @@ def run(
     """Run the whole pipeline: read the extracts, find the target group, write reports, store the run."""
     from targetgroup.pipeline import RunSettings, run_pipeline  # noqa: PLC0415 - keep --help fast
 
+    from targetgroup.rules import DEFAULT_RULES  # noqa: PLC0415
+
     if lang not in ("da", "en"):
         raise typer.BadParameter("--lang must be da or en")
-    settings = RunSettings(sources=sources, as_of=parse_date(as_of), out=out, warehouse=warehouse,
-                           rebuild=rebuild, threads=threads, memory_limit=memory_limit, wait_seconds=wait,
-                           lang=lang, dry_run=dry_run)
+    settings = RunSettings(sources=sources, rules=rules or DEFAULT_RULES, as_of=parse_date(as_of), out=out,
+                           warehouse=warehouse, rebuild=rebuild, threads=threads, memory_limit=memory_limit,
+                           wait_seconds=wait, lang=lang, dry_run=dry_run)
     progress = StageProgress(err, quiet)
     try:
         result = run_pipeline(settings, progress)

@@ -107,8 +107,9 @@ def collect(con: duckdb.DuckDBPyConnection, run_id: str, as_of: date, changes: d
     return fig
 
 
-def write_counts_csv(fig: Figures, path: Path) -> Path:
-    """leadership_counts.csv: every published figure (breakdown, group, subgroup, count as shown)."""
+def write_counts_csv(fig: Figures, path: Path, rules_hash: str | None = None) -> Path:
+    """leadership_counts.csv: every published figure (breakdown, group, subgroup, count as shown),
+    each row with the rule set's content hash."""
     current = fig.run_id
     rows = []
     for key in fig.cells.counts:
@@ -121,7 +122,9 @@ def write_counts_csv(fig: Figures, path: Path) -> Path:
         else:
             rows.append({"breakdown": figure, "group": key[1], "subgroup": key[2] if len(key) > 2 else "",
                          "count": fig.show(key)})
-    return write_csv(path, pd.DataFrame(rows, columns=["breakdown", "group", "subgroup", "count"]))
+    frame = pd.DataFrame(rows, columns=["breakdown", "group", "subgroup", "count"])
+    frame["rules_hash"] = rules_hash
+    return write_csv(path, frame)
 
 
 def counts_frame(fig: Figures) -> pd.DataFrame:

@@ -63,7 +63,7 @@ def _bars(fig: Figures, keys: list[tuple], labels: list[str], title: str, lang: 
 
 
 def render(fig: Figures, lang: str = "da", dept_names: dict[str, str] | None = None,
-           rule_titles: dict[str, dict[str, str]] | None = None) -> str:
+           rule_titles: dict[str, dict[str, str]] | None = None, rules: tuple[str | None, str | None] = (None, None)) -> str:
     """The whole page as a string."""
     t = lambda key, **kw: texts.t(key, lang, **kw)  # noqa: E731
     names = dept_names or {}
@@ -118,13 +118,14 @@ def render(fig: Figures, lang: str = "da", dept_names: dict[str, str] | None = N
     sections.append(_section(t("sec_coord"), *_bars(fig, fig.keys["coord"], coord_labels, t("sec_coord"), lang,
                                                     total=("coord", "total")), wide=False, note=t("coord_note")))
 
+    rules_line = (escape(f" · {t('rule_set')} {rules[0] or '?'} ({(rules[1] or '')[:12]})") if rules[1] else "")
     return f"""<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(t("report_title"))} {fig.as_of:%d-%m-%Y}</title>
 <style>{CSS}</style></head>
 <body><header><h1>{escape(t("report_title"))}</h1>
-<p>{escape(t("report_sub", as_of=f"{fig.as_of:%d-%m-%Y}", run_id=fig.run_id))}</p></header>
+<p>{escape(t("report_sub", as_of=f"{fig.as_of:%d-%m-%Y}", run_id=fig.run_id))}{rules_line}</p></header>
 <main><p class="note">{escape(t("suppressed_note"))}</p>
 <div class="kpis">{kpi_html}</div>
 <div class="grid">{"".join(sections)}</div></main>
@@ -133,6 +134,7 @@ def render(fig: Figures, lang: str = "da", dept_names: dict[str, str] | None = N
 
 
 def write_report(fig: Figures, path: Path, lang: str = "da", dept_names: dict[str, str] | None = None,
-                 rule_titles: dict[str, dict[str, str]] | None = None) -> Path:
+                 rule_titles: dict[str, dict[str, str]] | None = None,
+                 rules: tuple[str | None, str | None] = (None, None)) -> Path:
     """Write the page to `path` with mode 600."""
-    return write_text(path, render(fig, lang, dept_names, rule_titles))
+    return write_text(path, render(fig, lang, dept_names, rule_titles, rules))

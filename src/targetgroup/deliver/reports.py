@@ -21,7 +21,9 @@ FLAG_LIST_COLUMNS = {
     "rule_id": "rule",
     "family_id": "family_id",
     "reason_codes": "reason_codes",
+    "rules_hash": "rules_hash",
 }
+EXCLUSION_COLUMNS = ["rule_id", "cpr", "action", "reason_code", "reason", "added_by", "list_file", "list_line"]
 
 
 def write_flag_lists(con: duckdb.DuckDBPyConnection, departments: list[str], out_dir: Path) -> dict[str, Path]:
@@ -33,3 +35,9 @@ def write_flag_lists(con: duckdb.DuckDBPyConnection, departments: list[str], out
         part = frame.loc[frame["department"] == dept, list(FLAG_LIST_COLUMNS)].rename(columns=FLAG_LIST_COLUMNS)
         written[dept] = write_csv(out_dir / f"flags_{dept}.csv", part)
     return written
+
+
+def write_exclusions(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Path:
+    """Write `exclusions.csv` (a caseworker file: full CPR): who each rule left out or added, and why."""
+    frame = con.execute(f"select {', '.join(EXCLUSION_COLUMNS)} from exclusions").df()
+    return write_csv(out_dir / "exclusions.csv", frame)

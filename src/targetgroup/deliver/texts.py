@@ -99,6 +99,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "coordinators": ("Tovholdere", "Coordinators"),
     "courses": ("Forløb", "Courses"),
     "generated": ("Dannet af targetgroup", "Made by targetgroup"),
+    "rule_set": ("regelsæt", "rule set"),
 }
 
 # Rule titles known without a rules engine; the run can pass its own (pipeline: summary["rule_titles"]).
