@@ -215,14 +215,15 @@ def deliver(run: Run) -> dict[str, int]:
             run.commit_steps.append(analyst.store_pseudonyms)
         run.outputs.append(reports.write_exclusions(con, run.report_dir))
     run.timed("deliver", work)
-    run.summary["flags_per_department"] = status.change_counts_per_department(con, departments)
+    run.summary["flag_changes_per_department"] = status.change_counts_per_department(con, departments)
     per_dept = dict(con.execute("select department, count(distinct cpr) from caseworker_rows "
                                 "where change <> 'ended' group by 1").fetchall())
-    run.summary["citizens_per_department"] = {d: int(per_dept.get(d, 0)) for d in departments}
+    # citizens with a current flag in each department's caseworker list
+    run.summary["flags_per_department"] = {d: int(per_dept.get(d, 0)) for d in departments}
     flags = run.summary["flags"]
     run.progress("deliver", f"{flags['new']:,} new, {flags['continuing']:,} continuing, {flags['ended']:,} ended "
                             f"flags; {len(run.outputs)} files")
-    return run.summary["citizens_per_department"]
+    return run.summary["flags_per_department"]
 
 
 def _rule_titles(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
@@ -263,7 +264,7 @@ def commit(run: Run) -> None:
             [run.run_id, run.settings.as_of, run.started_at, run.summary.get("rules_name"),
              run.summary.get("rules_hash"), str(run.settings.sources), str(run.report_dir),
              counts["targets"], counts["citizens_flagged"], flags.get("new"), flags.get("continuing"),
-             flags.get("ended"), run.summary.get("citizens_per_department", {})],
+             flags.get("ended"), run.summary.get("flags_per_department", {})],
         )
 
     steps = [store_snapshot, *run.commit_steps, store_ledger]
@@ -303,6 +304,7 @@ def finish(run: Run, status: str = "committed", error: TargetGroupError | None =
             **run.summary.get("identify", {}),
             "flags": run.summary.get("flags", {}),
             "flags_per_department": run.summary.get("flags_per_department", {}),
+            "flag_changes_per_department": run.summary.get("flag_changes_per_department", {}),
         },
         **run.manifest,
         "outputs": [p.name for p in run.outputs],

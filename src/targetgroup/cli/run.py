@@ -53,8 +53,8 @@ def print_summary(result) -> None:
     for name, justify in (("department", "left"), ("new", "right"), ("continuing", "right"),
                           ("ended", "right"), ("citizens flagged", "right")):
         table.add_column(name, justify=justify)
-    citizens = result.summary.get("citizens_per_department", {})
-    for dept, counts in result.summary["flags_per_department"].items():
+    citizens = result.summary["flags_per_department"]
+    for dept, counts in result.summary["flag_changes_per_department"].items():
         table.add_row(dept, f"{counts['new']:,}", f"{counts['continuing']:,}", f"{counts['ended']:,}",
                       f"{citizens.get(dept, 0):,}")
     flags = result.summary["flags"]

@@ -24,6 +24,10 @@ from targetgroup.warehouse import run_sql
 DURATIONS = ("dur_lt3m", "dur_3_6m", "dur_6_12m", "dur_1_2y", "dur_ge2y")
 COORD_BUCKETS = ("coord_1", "coord_2", "coord_3_4", "coord_5p")
 STATES = ("ongoing", "ended")
+# names of the figures in leadership_counts.csv
+CSV_BREAKDOWNS = {"combo": "department_combination", "dept": "department", "rule": "rule",
+                  "duration": "course_duration", "courses": "courses", "team": "ongoing_courses_by_team",
+                  "coord": "coordinators_by_courses"}
 
 
 @dataclass
@@ -120,7 +124,7 @@ def write_counts_csv(fig: Figures, path: Path, rules_hash: str | None = None) ->
             rows.append({"breakdown": {"size": "total", "new": "flags_new", "ended": "flags_ended"}[figure],
                          "group": "all", "subgroup": "", "count": fig.show(key)})
         else:
-            rows.append({"breakdown": figure, "group": key[1], "subgroup": key[2] if len(key) > 2 else "",
+            rows.append({"breakdown": CSV_BREAKDOWNS.get(figure, figure), "group": key[1], "subgroup": key[2] if len(key) > 2 else "",
                          "count": fig.show(key)})
     frame = pd.DataFrame(rows, columns=["breakdown", "group", "subgroup", "count"])
     frame["rules_hash"] = rules_hash
