@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import os
 import re
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from targetgroup.deliver import texts
 from targetgroup.deliver.files import private_files
-from targetgroup.warehouse import run_sql
+from targetgroup.warehouse import run_sql, sql_text
 
 # (column in caseworker_rows, heading key in texts, kind)
 COLUMNS = [
@@ -83,20 +86,41 @@ def sheet_names(teams: list[str | None], lang: str) -> dict[str | None, str]:
 
 def write_workbooks(con: duckdb.DuckDBPyConnection, departments: list[str], out_dir: Path,
                     lang: str, as_of: date) -> dict[str, Path]:
-    """Write flags_<DEPT>.xlsx for every department (also when empty); returns the paths."""
-    rows = con.execute("select * from caseworker_rows").df()
-    for field, _, kind in COLUMNS:
-        if kind == "date":
-            rows[field] = pd.to_datetime(rows[field]).dt.date
-    written = {}
-    for dept in departments:
-        part = rows[rows["department"] == dept]
-        written[dept] = _write_workbook(part, out_dir / f"flags_{dept}.xlsx", dept, lang, as_of)
-    return written
+    """Write flags_<DEPT>.xlsx for every department (also when empty); returns the paths.
+
+    xlsxwriter lays out each workbook (overview, headings, formats, widths, filters) and DuckDB
+    renders the team sheets' rows as sheet XML (sql/caseworker_sheet.sql), spliced in after:
+    no row of the lists passes through pandas or per-cell Python (issue 7: 270,000 rows at
+    national scale). Workbooks are compressed on two threads.
+    """
+    paths = {dept: out_dir / f"flags_{dept}.xlsx" for dept in departments}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = [pool.submit(_compress, *_write_workbook(con, paths[dept], dept, lang, as_of))
+                for dept in departments]
+        for job in jobs:
+            job.result()
+    return paths
 
 
-def _write_workbook(rows: pd.DataFrame, path: Path, dept: str, lang: str, as_of: date) -> Path:
-    teams = sorted(rows["team"].dropna().unique().tolist()) + ([None] if rows["team"].isna().any() else [])
+def _team_counts(con: duckdb.DuckDBPyConnection, dept: str) -> list[tuple]:
+    """Per team of `dept` (teams sorted, no team last): new, continuing, ended, citizens, rows, and
+    the widest value of each column."""
+    widths = ", ".join(f"max(length({_as_text(field, kind)}))" for field, _, kind in COLUMNS)
+    return con.execute(f"""
+        select team, count(*) filter (where change_group = 'new'), count(*) filter (where change_group = 'continuing'),
+            count(*) filter (where change_group = 'ended'), count(distinct cpr), count(*), {widths}
+        from caseworker_rows where department = ? group by team order by team nulls last""", [dept]).fetchall()
+
+
+def _as_text(field: str, kind: str) -> str:
+    return f"strftime({field}, '%Y-%m-%d')" if kind == "date" else f"{field}::varchar"
+
+
+def _write_workbook(con: duckdb.DuckDBPyConnection, path: Path, dept: str, lang: str,
+                    as_of: date) -> tuple[Path, dict[str, bytes]]:
+    """Lay out the workbook with xlsxwriter; return it with the sheet XML files to splice in."""
+    counts = _team_counts(con, dept)
+    teams = [row[0] for row in counts]
     names = sheet_names(teams, lang)
     with private_files():
         book = xlsxwriter.Workbook(str(path), {"default_date_format": DATE_FORMAT, "strings_to_numbers": False,
@@ -108,16 +132,54 @@ def _write_workbook(rows: pd.DataFrame, path: Path, dept: str, lang: str, as_of:
             "date": book.add_format({"num_format": DATE_FORMAT}),
             "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
         }
-        _overview(book, fmt, rows, names, dept, lang, as_of)
-        for team in teams:
-            team_rows = rows[rows["team"].isna()] if team is None else rows[rows["team"] == team]
-            _team_sheet(book, fmt, team_rows, names[team], lang)
+        _overview(book, fmt, counts, names, dept, lang, as_of)
+        for row in counts:
+            _team_sheet(book, fmt, row, names[row[0]], lang)
         book.close()
+    splice = {}
+    for i, row in enumerate(counts, start=2):  # sheet1 is the overview
+        xml, n = con.execute(_sheet_sql(fmt["date"].xf_index), {"department": dept, "team": row[0]}).fetchone()
+        splice[f"xl/worksheets/sheet{i}.xml"] = (xml or "", n)
+    return path, splice
+
+
+def _sheet_sql(date_style: int) -> str:
+    cells = []
+    for col, (field, _, kind) in enumerate(COLUMNS):
+        ref = f"'<c r=\"{xl_col_to_name(col)}' || excel_row || '\""
+        if kind == "text":
+            text = (f"replace(replace(replace(regexp_replace({field}, '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]', '', 'g'), "
+                    f"'&', '&amp;'), '<', '&lt;'), '>', '&gt;')")
+            value = f"{ref} t=\"inlineStr\"><is><t xml:space=\"preserve\">' || {text} || '</t></is></c>'"
+        elif kind == "int":
+            value = f"{ref}><v>' || {field} || '</v></c>'"
+        else:
+            value = f"{ref} s=\"{date_style}\"><v>' || datediff('day', date '1899-12-30', {field}) || '</v></c>'"
+        cells.append(f"coalesce({value}, '')")
+    return sql_text("caseworker_sheet.sql").replace("{cells}", " || ".join(cells))
+
+
+def _compress(path: Path, splice: dict[str, tuple[str, int]]) -> None:
+    """Rewrite the workbook with the team sheets' rows in place (deflate level 1: fast, large XML)."""
+    if not splice:
+        return
+    with zipfile.ZipFile(path) as old:
+        parts = [(info, old.read(info.filename)) for info in old.infolist()]
+    with private_files(), zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as new:
+        for info, data in parts:
+            if info.filename in splice:
+                xml, n = splice[info.filename]
+                text = data.decode("utf-8")
+                text = re.sub(r'<dimension ref="[^"]*"/>',
+                              f'<dimension ref="A1:{xl_col_to_name(len(COLUMNS) - 1)}{n + 1}"/>', text, count=1)
+                head, tail = text.split("</sheetData>", 1)
+                new.writestr(info.filename, (head + xml + "</sheetData>" + tail).encode("utf-8"))
+            else:
+                new.writestr(info, data)
     os.chmod(path, 0o600)
-    return path
 
 
-def _overview(book: xlsxwriter.Workbook, fmt: dict, rows: pd.DataFrame, names: dict, dept: str,
+def _overview(book: xlsxwriter.Workbook, fmt: dict, counts: list[tuple], names: dict, dept: str,
               lang: str, as_of: date) -> None:
     sheet = book.add_worksheet(texts.t("overview", lang))
     sheet.write(0, 0, texts.t("list_title", lang, dept=dept, as_of=f"{as_of:%d-%m-%Y}"), fmt["title"])
@@ -126,35 +188,25 @@ def _overview(book: xlsxwriter.Workbook, fmt: dict, rows: pd.DataFrame, names: d
     heads = [texts.t("sheet", lang), texts.t("new", lang), texts.t("continuing", lang),
              texts.t("ended", lang), texts.t("citizens", lang), texts.t("rows", lang)]
     sheet.write_row(3, 0, heads, fmt["head"])
-    counts = (rows.assign(team_key=rows["team"].fillna("\0"))
-              .groupby("team_key")
-              .agg(new=("change_group", lambda s: int((s == "new").sum())),
-                   continuing=("change_group", lambda s: int((s == "continuing").sum())),
-                   ended=("change_group", lambda s: int((s == "ended").sum())),
-                   citizens=("cpr", "nunique"), rows=("cpr", "size")))
-    for i, (team, name) in enumerate(names.items(), start=4):
-        c = counts.loc[team if team is not None else "\0"]
-        sheet.write_row(i, 0, [name, c["new"], c["continuing"], c["ended"], c["citizens"], c["rows"]])
+    for i, row in enumerate(counts, start=4):
+        sheet.write_row(i, 0, [names[row[0]], *row[1:6]])
     if not names:
         sheet.write(4, 0, texts.t("none", lang))
     sheet.set_column(0, 0, 32)
     sheet.set_column(1, 5, 12)
 
 
-def _team_sheet(book: xlsxwriter.Workbook, fmt: dict, rows: pd.DataFrame, name: str, lang: str) -> None:
+def _team_sheet(book: xlsxwriter.Workbook, fmt: dict, row: tuple, name: str, lang: str) -> None:
+    """Headings, column widths and formats, frozen panes and the filter; rows come from _sheet_sql."""
     sheet = book.add_worksheet(name)
     heads = [texts.t(key, lang) for _, key, _ in COLUMNS]
     sheet.write_row(0, 0, heads, fmt["head"])
-    for col, (field, _, kind) in enumerate(COLUMNS):
-        values = rows[field].astype(object).where(rows[field].notna(), None).tolist()
-        if kind == "int":
-            values = [None if v is None else int(v) for v in values]
-        cell_fmt = fmt["date"] if kind == "date" else None
-        sheet.write_column(1, col, values, cell_fmt)
-        width = max([len(heads[col])] + [len(str(v)) for v in values if v is not None]) + 2
+    widest = row[6:]
+    for col, (_, _, kind) in enumerate(COLUMNS):
+        width = max(len(heads[col]), widest[col] or 0) + 2
         if kind == "date":
             width = max(width, 12)
-        sheet.set_column(col, col, min(max(width, MIN_WIDTH), MAX_WIDTH))
+        sheet.set_column(col, col, min(max(width, MIN_WIDTH), MAX_WIDTH), fmt["date"] if kind == "date" else None)
     sheet.freeze_panes(1, 2)
-    sheet.autofilter(0, 0, max(len(rows), 1), len(COLUMNS) - 1)
+    sheet.autofilter(0, 0, max(row[5], 1), len(COLUMNS) - 1)
     sheet.set_row(0, 30)
