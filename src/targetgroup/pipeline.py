@@ -279,8 +279,10 @@ def commit(run: Run) -> None:
     flags: dict[str, int] = run.summary.get("flags", {})
 
     def store_snapshot(con: duckdb.DuckDBPyConnection) -> None:
-        con.execute(f"create or replace table {ALIAS}.persons as select * from persons")
-        con.execute(f"create or replace table {ALIAS}.cases as select * from cases")
+        # No copy of the persons and cases tables: no later run reads them, and at national scale
+        # writing them was most of the commit (issue 7); the register keeps last_active_cases.
+        for table in ("persons", "cases"):
+            con.execute(f"drop table if exists {ALIAS}.{table}")
         con.execute(f"create table if not exists {ALIAS}.targets as "
                     "select ''::varchar as run_id, ''::date as as_of, * from targets limit 0")
         con.execute(f"insert into {ALIAS}.targets select ?, ?, * from targets", [run.run_id, run.settings.as_of])

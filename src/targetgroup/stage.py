@@ -255,9 +255,15 @@ def _stage_persons(con: duckdb.DuckDBPyConnection, src: PersonSource, raw_table:
         select ?, file, line, problem[1], tg_mask(cpr), problem[2]
         from staged_persons where problem is not null
     """, [src.name])
+    # CPRs delivered more than once (few): only their rows need comparing and merging
+    con.execute("""
+        create or replace temp table repeated_persons as
+        select cpr from staged_persons where problem is null group by cpr having count(*) > 1
+    """)
     conflict = con.execute("""
         select tg_mask(cpr), list(line order by line), min(file)
         from staged_persons
+        semi join repeated_persons using (cpr)
         where problem is null
         group by cpr
         having count(distinct (name, birth_date, household_id, mother_cpr, father_cpr,
@@ -273,8 +279,16 @@ def _stage_persons(con: duckdb.DuckDBPyConnection, src: PersonSource, raw_table:
         create or replace table persons as
         select
             cpr, name, birth_date, household_id, mother_cpr, father_cpr, death_date,
+            moved_away_date, protected, file, line
+        from staged_persons
+        anti join repeated_persons using (cpr)
+        where problem is null
+        union all
+        select
+            cpr, name, birth_date, household_id, mother_cpr, father_cpr, death_date,
             moved_away_date, protected, min(file) as file, min(line) as line
         from staged_persons
+        semi join repeated_persons using (cpr)
         where problem is null
         group by all
     """)
@@ -284,6 +298,7 @@ def _stage_persons(con: duckdb.DuckDBPyConnection, src: PersonSource, raw_table:
         "select count(*) from staged_persons where problem is null and cpr_repaired").fetchone()
     result.persons, = con.execute("select count(*) from persons").fetchone()
     con.execute("drop table staged_persons")
+    con.execute("drop table repeated_persons")
 
 
 def _count_rejects(con: duckdb.DuckDBPyConnection, source: str, result: StageResult) -> None:

@@ -9,13 +9,14 @@ JSON names the run id and as-of), so the same register change gives the same byt
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
 from targetgroup.config import SourcesConfig
-from targetgroup.deliver.files import write_csv, write_json
+from targetgroup.deliver.files import copy_csv, write_text
 
 ACTION_COLUMNS = ["as_of", "system", "action", "cpr", "marking_code", "start_date", "end_date", "reason",
                   "rule_ids", "flag_ids"]
@@ -23,46 +24,54 @@ RECONCILE_COLUMNS = ["system", "finding", "cpr", "marking_code", "start_date", "
 NOTICE_COLUMNS = ["team", "caseworker", "notice", "cpr", "name", "rule_id", "flag_id", "detail"]
 
 
+ACTIONS_SQL = """
+    select ?::varchar as as_of, system, action, cpr, marking_code, strftime(start_date, '%Y-%m-%d') as start_date,
+        coalesce(strftime(end_date, '%Y-%m-%d'), '') as end_date, reason,
+        array_to_string(rule_ids, ' ') as rule_ids, array_to_string(flag_ids, ' ') as flag_ids
+    from reg_actions
+    where system = ?
+    order by system, cpr, action
+"""
+
+
 def write_actions(con: duckdb.DuckDBPyConnection, config: SourcesConfig, out_dir: Path, *,
                   run_id: str, as_of: date) -> list[Path]:
-    """Write `actions_<SYSTEM>.csv` and `.json` for every system with a marking code (also when empty)."""
-    frame = con.execute("""
-        select ?::varchar as as_of, system, action, cpr, marking_code, strftime(start_date, '%Y-%m-%d') as start_date,
-            coalesce(strftime(end_date, '%Y-%m-%d'), '') as end_date, reason,
-            array_to_string(rule_ids, ' ') as rule_ids, array_to_string(flag_ids, ' ') as flag_ids
-        from reg_actions
-        order by system, cpr, action
-    """, [as_of.isoformat()]).df()
+    """Write `actions_<SYSTEM>.csv` and `.json` for every system with a marking code (also when empty).
+
+    DuckDB writes both (one JSON object per action per line): no action passes through pandas.
+    """
     written = []
     codes = {s.system: s.marking_code for s in reversed(config.sources) if s.marking_code}
     for system in config.systems:
         if system not in codes:
             continue
-        part = frame.loc[frame["system"] == system, ACTION_COLUMNS].reset_index(drop=True)
-        written.append(write_csv(out_dir / f"actions_{system}.csv", part))
-        written.append(write_json(out_dir / f"actions_{system}.json", {
-            "run_id": run_id, "as_of": as_of.isoformat(), "system": system, "marking_code": codes[system],
-            "actions": part.drop(columns=["as_of", "system"]).to_dict(orient="records"),
-        }))
+        params = [as_of.isoformat(), system]
+        query = f"select {', '.join(ACTION_COLUMNS)} from ({ACTIONS_SQL})"
+        written.append(copy_csv(con, out_dir / f"actions_{system}.csv", query, params))
+        fields = [c for c in ACTION_COLUMNS if c not in ("as_of", "system")]
+        rows = con.execute(
+            f"select coalesce(string_agg(to_json(struct_pack({', '.join(fields)}))::varchar, ',\n    '), '') "
+            f"from ({ACTIONS_SQL})", params).fetchone()[0]
+        head = json.dumps({"run_id": run_id, "as_of": as_of.isoformat(), "system": system,
+                           "marking_code": codes[system]}, indent=2, ensure_ascii=False)[:-2]
+        body = f'{head},\n  "actions": [\n    {rows}\n  ]\n}}\n' if rows else f'{head},\n  "actions": []\n}}\n'
+        written.append(write_text(out_dir / f"actions_{system}.json", body))
     return written
 
 
 def write_reconcile(con: duckdb.DuckDBPyConnection, config: SourcesConfig, out_dir: Path) -> list[Path]:
     """Write `reconcile_<SYSTEM>.csv` for every system whose marking list was imported."""
-    frame = con.execute("""
-        select system, finding, cpr, marking_code, strftime(start_date, '%Y-%m-%d') as start_date,
-            strftime(end_date, '%Y-%m-%d') as end_date, file, line
-        from reg_reconcile order by system, finding, cpr
-    """).df()
-    written = []
-    for system in dict.fromkeys(m.system for m in config.markings):
-        part = frame.loc[frame["system"] == system, RECONCILE_COLUMNS]
-        written.append(write_csv(out_dir / f"reconcile_{system}.csv", part))
-    return written
+    query = f"""
+        select {', '.join(RECONCILE_COLUMNS)} from (
+            select system, finding, cpr, marking_code, strftime(start_date, '%Y-%m-%d') as start_date,
+                strftime(end_date, '%Y-%m-%d') as end_date, file, line
+            from reg_reconcile where system = ?)
+        order by system, finding, cpr"""
+    return [copy_csv(con, out_dir / f"reconcile_{system}.csv", query, [system])
+            for system in dict.fromkeys(m.system for m in config.markings)]
 
 
 def write_notices(con: duckdb.DuckDBPyConnection, departments: list[str], out_dir: Path) -> list[Path]:
     """Write `notices_<DEPT>.csv` for every department (also when empty)."""
-    frame = con.execute("select * from reg_notices").df()
-    return [write_csv(out_dir / f"notices_{dept}.csv", frame.loc[frame["department"] == dept, NOTICE_COLUMNS])
-            for dept in departments]
+    query = f"select {', '.join(NOTICE_COLUMNS)} from reg_notices where department = ?"
+    return [copy_csv(con, out_dir / f"notices_{dept}.csv", query, [dept]) for dept in departments]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,5 +47,20 @@ def write_csv(path: Path, frame: pd.DataFrame) -> Path:
     """Write `frame` as CSV in UTF-8 with BOM (so Excel shows æøå), mode 600."""
     with private_files():
         frame.to_csv(path, index=False, encoding="utf-8-sig")
+    os.chmod(path, 0o600)
+    return path
+
+
+def copy_csv(con, path: Path, query: str, params: list | None = None) -> Path:
+    """Write the result of `query` as CSV in UTF-8 with BOM, mode 600, without pandas: DuckDB's
+    COPY writes the rows (empty for null, quotes only where needed), then the BOM is put first."""
+    staging = path.with_name(path.name + ".part")
+    with private_files():
+        con.execute(f"copy ({query}) to '{str(staging).replace(chr(39), chr(39) * 2)}' "
+                    "(format csv, header true, delimiter ',', quote '\"')", params)
+        with staging.open("rb") as src, path.open("wb") as dst:
+            dst.write(b"\xef\xbb\xbf")
+            shutil.copyfileobj(src, dst, 1 << 20)
+    staging.unlink()
     os.chmod(path, 0o600)
     return path

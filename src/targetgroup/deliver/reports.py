@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-import pandas as pd
-
-from targetgroup.deliver.files import write_csv
+from targetgroup.deliver.files import copy_csv
 from targetgroup.warehouse import run_sql
 
 FLAG_LIST_COLUMNS = {
@@ -29,15 +27,12 @@ EXCLUSION_COLUMNS = ["rule_id", "cpr", "action", "reason_code", "reason", "added
 def write_flag_lists(con: duckdb.DuckDBPyConnection, departments: list[str], out_dir: Path) -> dict[str, Path]:
     """Write `flags_<DEPT>.csv` per department (also an empty list, so absence means nothing)."""
     run_sql(con, "flag_lists.sql")
-    frame = con.execute("select * from flag_list").df()
-    written = {}
-    for dept in departments:
-        part = frame.loc[frame["department"] == dept, list(FLAG_LIST_COLUMNS)].rename(columns=FLAG_LIST_COLUMNS)
-        written[dept] = write_csv(out_dir / f"flags_{dept}.csv", part)
-    return written
+    columns = ", ".join(f'{c} as "{name}"' for c, name in FLAG_LIST_COLUMNS.items())
+    return {dept: copy_csv(con, out_dir / f"flags_{dept}.csv",
+                           f"select {columns} from flag_list where department = ?", [dept])
+            for dept in departments}
 
 
 def write_exclusions(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Path:
     """Write `exclusions.csv` (a caseworker file: full CPR): who each rule left out or added, and why."""
-    frame = con.execute(f"select {', '.join(EXCLUSION_COLUMNS)} from exclusions").df()
-    return write_csv(out_dir / "exclusions.csv", frame)
+    return copy_csv(con, out_dir / "exclusions.csv", f"select {', '.join(EXCLUSION_COLUMNS)} from exclusions")

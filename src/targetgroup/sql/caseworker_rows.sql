@@ -57,6 +57,14 @@ reasons as (
     group by all
 ),
 
+others as (
+    -- the other departments' contacts of each listed citizen, per listing department
+    select l.cpr, l.department, string_agg(c.contact, '; ' order by c.department) as others
+    from (select distinct cpr, department from served) as l
+    join contacts as c on c.cpr = l.cpr and c.department <> l.department
+    group by l.cpr, l.department
+),
+
 final as (
     select
         s.department,
@@ -71,8 +79,7 @@ final as (
         s.caseworker,
         rw.text as rule_title,
         rs.reason,
-        (select string_agg(c.contact, '; ' order by c.department)
-           from contacts as c where c.cpr = s.cpr and c.department <> s.department) as others,
+        o.others,
         cs.consent,
         s.flag_valid_from,
         case when s.change = 'ended' then $as_of::date end as ended_on,
@@ -86,6 +93,7 @@ final as (
     left join reasons as rs on rs.rule_id = s.rule_id and rs.subject_id = s.subject_id and rs.cpr = s.cpr
     left join consent as cs on cs.cpr = s.cpr
     left join reason_words as ew on ew.code = s.end_reason
+    left join others as o on o.cpr = s.cpr and o.department = s.department
 )
 
 select * from final

@@ -21,6 +21,17 @@ contacts as (
     from served
 ),
 
+others as (
+    -- the other departments serving each flagged citizen, per serving department
+    select s.cpr, s.department,
+        string_agg(c.department, ', ' order by c.department) as other_departments,
+        string_agg(c.contact, '; ' order by c.department) as other_contacts
+    from served as s
+    join contacts as c on c.cpr = s.cpr and c.department <> s.department
+    semi join flagged as f on f.cpr = s.cpr
+    group by s.cpr, s.department
+),
+
 final as (
     select
         s.department,
@@ -31,15 +42,14 @@ final as (
         r.age,
         f.rule_id,
         f.family_id,
-        (select string_agg(c.department, ', ' order by c.department)
-           from contacts as c where c.cpr = f.cpr and c.department <> s.department) as other_departments,
-        (select string_agg(c.contact, '; ' order by c.department)
-           from contacts as c where c.cpr = f.cpr and c.department <> s.department) as other_contacts,
+        o.other_departments,
+        o.other_contacts,
         array_to_string(f.reason_codes, ' ') as reason_codes,
         f.rules_hash
     from flagged as f
     join served as s using (cpr)
     join residents as r using (cpr)
+    left join others as o on o.cpr = f.cpr and o.department = s.department
 )
 
 select * from final

@@ -12,6 +12,9 @@ create or replace macro tg_cpr_digits(raw) as
 
 create or replace macro tg_cpr(raw) as
     case
+        -- fast paths for the usual spellings (10 digits, ddmmyy-nnnn); the general rule below
+        when regexp_full_match(raw, '[0-9]{10}') then raw
+        when regexp_full_match(raw, '[0-9]{6}-[0-9]{4}') then replace(raw, '-', '')
         when regexp_full_match(tg_cpr_digits(raw), '[0-9]{10}') then tg_cpr_digits(raw)
         when regexp_full_match(tg_cpr_digits(raw), '[0-9]{9}') then '0' || tg_cpr_digits(raw)
     end;
@@ -26,7 +29,10 @@ create or replace macro tg_cpr_problem(raw) as
     end;
 
 create or replace macro tg_cpr_repaired(raw) as
-    tg_cpr(raw) is not null and length(tg_cpr_digits(raw)) = 9;
+    case
+        when regexp_full_match(raw, '[0-9]{10}') then false
+        else tg_cpr(raw) is not null and length(tg_cpr_digits(raw)) = 9
+    end;
 
 -- Masked CPR for messages and reports: birth date part only.
 create or replace macro tg_mask(cpr) as

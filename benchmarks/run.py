@@ -1,0 +1,176 @@
+"""The national-scale benchmark (issue 7): the whole pipeline against the parse floor and pandas.
+
+    python benchmarks/run.py [--sizes 200000,6000000] [--formats csv,parquet] [--threads N]
+                             [--memory-limit 2GB] [--cache DIR] [--results benchmarks/RESULTS.md]
+
+For every size and format it generates the synthetic municipality once (`targetgroup sample`,
+cached in --cache, default ~/.cache/targetgroup-bench or $TARGETGROUP_BENCH_CACHE), then runs,
+each in a fresh Python process (benchmarks/worker.py):
+- imports: the fixed start-up cost of `import targetgroup.pipeline`, on its own line;
+- floor: DuckDB only reading the same files into in-memory tables, same threads;
+- pipeline: run_pipeline with benchmarks/rules.yaml (the default rule plus the BUF-child /
+  JOB-parent family rule), a fresh warehouse, analyst outputs on: every stage, its wall time
+  (Run.timings) and its peak memory (VmRSS sampled every 10 ms), and ru_maxrss for the process;
+- pandas: benchmarks/pandas_baseline.py, the same two rules in plain pandas.
+Writes the figures to --results (Markdown) and the raw measurements next to it as JSON.
+Run from the repository root; it is not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HERE = ROOT / "benchmarks"
+BENCH_KEY = "benchmark-only-pseudonym-key-not-secret-0123456789"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="200000,6000000")
+    parser.add_argument("--formats", default="csv,parquet")
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--memory-limit", default=None, help="DuckDB memory limit for the pipeline, e.g. 2GB")
+    parser.add_argument("--cache", type=Path, default=Path(os.environ.get(
+        "TARGETGROUP_BENCH_CACHE", Path.home() / ".cache" / "targetgroup-bench")))
+    parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--skip-pandas", action="store_true", help="leave out the pandas baseline")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    formats = args.formats.split(",")
+
+    results = {"imports": worker("imports"), "cases": []}
+    print(f"imports: {results['imports']['imports_s']:.2f} s", flush=True)
+    for size in sizes:
+        for fmt in formats:
+            sources, gen_s = dataset(args.cache, size, fmt)
+            case = {"citizens": size, "format": fmt, "generate_s": gen_s,
+                    "input_mb": round(sum(f.stat().st_size for f in sources.parent.iterdir()) / 1e6)}
+            case["floor"] = worker("floor", str(sources), str(args.threads))
+            out = Path(tempfile.mkdtemp(prefix="run-", dir=args.cache))
+            try:
+                case["pipeline"] = worker("pipeline", str(sources), str(out), str(args.threads),
+                                          args.memory_limit or "")
+            finally:
+                shutil.rmtree(out, ignore_errors=True)
+            if not args.skip_pandas:
+                case["pandas"] = worker("pandas", str(sources))
+            results["cases"].append(case)
+            p = case["pipeline"]
+            print(f"{size:>9,} {fmt:<8} floor {case['floor']['floor_s']:.2f} s  pipeline {p['pipeline_s']:.2f} s "
+                  f"({p['peak_mb']} MB)" + (f"  pandas {case['pandas']['pandas_s']:.2f} s" if "pandas" in case else ""),
+                  flush=True)
+    results["machine"] = machine()
+    results["command"] = " ".join(["python", "benchmarks/run.py", *sys.argv[1:]])
+    results["threads"] = args.threads
+    results["memory_limit"] = args.memory_limit
+    args.results.with_suffix(".json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    args.results.write_text(render(results), encoding="utf-8")
+    print(f"written {args.results}")
+
+
+def worker(*argv: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "TARGETGROUP_PSEUDONYM_KEY": BENCH_KEY}
+    env.pop("TARGETGROUP_PSEUDONYM_KEY_FILE", None)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, str(HERE / "worker.py"), *argv], env=env, cwd=ROOT,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"benchmark step {argv[0]} failed:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["process_s"] = round(time.perf_counter() - start, 3)
+    return result
+
+
+def dataset(cache: Path, size: int, fmt: str) -> tuple[Path, float | None]:
+    """The sources file of the cached dataset, generated first if missing; and the generation time."""
+    folder = cache / f"{fmt}_{size}_seed42"
+    marker = folder / ".complete"
+    if marker.exists():
+        return folder / "sources.yaml", json.loads(marker.read_text())["generate_s"]
+    shutil.rmtree(folder, ignore_errors=True)
+    print(f"generating {size:,} citizens as {fmt} into {folder} ...", flush=True)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "targetgroup", "sample", "--citizens", str(size), "--format", fmt,
+                    "--seed", "42", "--out", str(folder)], check=True, cwd=ROOT,
+                   env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    elapsed = round(time.perf_counter() - start, 1)
+    marker.write_text(json.dumps({"generate_s": elapsed}))
+    return folder / "sources.yaml", elapsed
+
+
+def machine() -> dict:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor())
+    mem = next(int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines()
+               if ln.startswith("MemTotal"))
+    versions = {}
+    for name in ("duckdb", "pandas", "pyarrow", "xlsxwriter", "prefect"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "-"
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem / 1024 / 1024, 1),
+            "os": platform.platform(), "python": platform.python_version(), **versions,
+            "date": datetime.now().isoformat(timespec="minutes")}
+
+
+def render(r: dict) -> str:
+    m = r["machine"]
+    lines = [
+        "# Benchmark results (issue 7)", "",
+        f"Written by `{r['command']}` on {m['date']}. Raw figures: RESULTS.json.", "",
+        f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, {m['os']}",
+        f"- Python {m['python']}, duckdb {m['duckdb']}, pandas {m['pandas']}, pyarrow {m['pyarrow']}, "
+        f"xlsxwriter {m['xlsxwriter']}",
+        f"- DuckDB threads: {r['threads']}; memory limit: {r['memory_limit'] or 'DuckDB default (80% of RAM)'}",
+        f"- Fixed start-up cost (`import targetgroup.pipeline`, fresh process): **{r['imports']['imports_s']:.2f} s**, "
+        "not included in the pipeline figures below.", "",
+        "## Figures", "",
+        "| citizens | format | input MB | cases | floor s | pipeline s | peak MB | pandas s | pandas MB "
+        "| pipeline / floor | pandas / pipeline | pipeline µs per case |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in r["cases"]:
+        p, f = c["pipeline"], c["floor"]
+        pd_s = c.get("pandas", {}).get("pandas_s")
+        lines.append(
+            f"| {c['citizens']:,} | {c['format']} | {c['input_mb']} | {p['cases']:,} | {f['floor_s']:.2f} "
+            f"| {p['pipeline_s']:.2f} | {p['peak_mb']:,} | {pd_s if pd_s is not None else '-'} "
+            f"| {c.get('pandas', {}).get('peak_mb', '-')} | {p['pipeline_s'] / f['floor_s']:.1f} "
+            f"| {(pd_s / (p['pipeline_s'] + p['imports_s'])) if pd_s else float('nan'):.1f} "
+            f"| {p['pipeline_s'] / p['cases'] * 1e6:.1f} |")
+    lines += ["", "pipeline s: run_pipeline from prepare to finish, imports excluded. pandas s: the whole "
+              "pandas process (its imports included), so pandas / pipeline compares it with pipeline + imports. "
+              "peak MB: ru_maxrss of the process. µs per case: pipeline s / staged cases.", "",
+              "## Per stage: wall time s (peak RSS MB while the stage ran)", ""]
+    stages = list(dict.fromkeys(s for c in r["cases"] for s in c["pipeline"]["timings"]))
+    lines += ["| citizens | format | " + " | ".join(stages) + " |", "|---:|---|" + "---:|" * len(stages)]
+    for c in r["cases"]:
+        p = c["pipeline"]
+        cells = [f"{p['timings'].get(s, 0):.2f} ({p['stage_peak_mb'].get(s, '-')})" for s in stages]
+        lines.append(f"| {c['citizens']:,} | {c['format']} | " + " | ".join(cells) + " |")
+    lines += ["", "## Counts (pipeline vs pandas baseline)", "",
+              "| citizens | format | pipeline: citizens flagged | pandas: citizens flagged | pandas: two_departments "
+              "| pandas: family members |", "|---:|---|---:|---:|---:|---:|"]
+    for c in r["cases"]:
+        pd_ = c.get("pandas", {})
+        lines.append(f"| {c['citizens']:,} | {c['format']} | {c['pipeline']['citizens_flagged']:,} "
+                     f"| {pd_.get('citizens_flagged', '-')} | {pd_.get('two_departments', '-')} "
+                     f"| {pd_.get('buf_child_job_parent', '-')} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
