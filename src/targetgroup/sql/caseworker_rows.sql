@@ -29,37 +29,39 @@ ended_served as (
 served as (
     select rule_id, subject_id, cpr, family_id, change, flag_valid_from, end_reason,
         served_department as department, team,
-        string_agg(distinct caseworker, '; ' order by caseworker) as caseworker
+        tg_join_sorted(list(caseworker), '; ') as caseworker
     from (select * from current_served union all by name select * from ended_served)
     group by all
 ),
 
 contacts as (
     select cpr, department,
-        department || ': ' || coalesce(string_agg(distinct caseworker, ', ' order by caseworker), '?')
-            || ' (' || coalesce(string_agg(distinct team, ', ' order by team), '?') || ')' as contact
+        department || ': ' || coalesce(tg_join_sorted(list(caseworker), ', '), '?')
+            || ' (' || coalesce(tg_join_sorted(list(team), ', '), '?') || ')' as contact
     from active_cases
+    semi join flag_status using (cpr)
     group by cpr, department
 ),
 
 consent as (
-    select a.cpr, string_agg(distinct a.department || ': ' || w.text, '; ' order by a.department || ': ' || w.text) as consent
+    select a.cpr, tg_join_sorted(list(a.department || ': ' || w.text), '; ') as consent
     from active_cases as a
     join consent_words as w on w.code = a.consent
+    semi join flag_status as f on f.cpr = a.cpr
     group by a.cpr
 ),
 
 reasons as (
+    -- the reason codes in their order, as words (a code without words stays as it is)
     select t.rule_id, t.subject_id, t.cpr,
-        string_agg(coalesce(w.text, r.code), '; ' order by r.pos) as reason
-    from targets as t, unnest(t.reason_codes) with ordinality as r(code, pos)
-    left join reason_words as w on w.code = r.code
-    group by all
+        nullif(array_to_string(list_transform(t.reason_codes,
+            lambda c: coalesce(map_extract_value(w.words, c), c)), '; '), '') as reason
+    from targets as t, (select map(list(code), list(text)) as words from reason_words) as w
 ),
 
 others as (
     -- the other departments' contacts of each listed citizen, per listing department
-    select l.cpr, l.department, string_agg(c.contact, '; ' order by c.department) as others
+    select l.cpr, l.department, tg_join_sorted(list(c.contact), '; ') as others  -- a contact starts with its department
     from (select distinct cpr, department from served) as l
     join contacts as c on c.cpr = l.cpr and c.department <> l.department
     group by l.cpr, l.department

@@ -9,9 +9,10 @@ with flagged as (
 
 served as (
     select cpr, department,
-        string_agg(distinct caseworker, '; ' order by caseworker) as caseworker,
-        string_agg(distinct team, '; ' order by team) as team
+        tg_join_sorted(list(caseworker), '; ') as caseworker,
+        tg_join_sorted(list(team), '; ') as team
     from active_cases
+    semi join flagged using (cpr)
     group by cpr, department
 ),
 
@@ -24,8 +25,8 @@ contacts as (
 others as (
     -- the other departments serving each flagged citizen, per serving department
     select s.cpr, s.department,
-        string_agg(c.department, ', ' order by c.department) as other_departments,
-        string_agg(c.contact, '; ' order by c.department) as other_contacts
+        tg_join_sorted(list(c.department), ', ') as other_departments,
+        tg_join_sorted(list(c.contact), '; ') as other_contacts  -- a contact starts with its department
     from served as s
     join contacts as c on c.cpr = s.cpr and c.department <> s.department
     semi join flagged as f on f.cpr = s.cpr

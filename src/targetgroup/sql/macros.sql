@@ -13,6 +13,7 @@ create or replace macro tg_cpr_digits(raw) as
 create or replace macro tg_cpr(raw) as
     case
         -- fast paths for the usual spellings (10 digits, ddmmyy-nnnn); the general rule below
+        when raw is null then null
         when regexp_full_match(raw, '[0-9]{10}') then raw
         when regexp_full_match(raw, '[0-9]{6}-[0-9]{4}') then replace(raw, '-', '')
         when regexp_full_match(tg_cpr_digits(raw), '[0-9]{10}') then tg_cpr_digits(raw)
@@ -55,9 +56,20 @@ create or replace macro tg_cpr_birth_date(cpr) as
 -- A date cell as text: the time of day is ignored (DOMAIN.md), so keep what comes before
 -- a space or a 'T'.
 create or replace macro tg_date_text(raw) as
-    nullif(split_part(split_part(trim(coalesce(raw, '')), ' ', 1), 'T', 1), '');
+    case
+        -- fast path, same result: nothing to trim or cut off
+        when raw is null then null
+        when not contains(raw, ' ') and not contains(raw, 'T') then nullif(raw, '')
+        else nullif(split_part(split_part(trim(coalesce(raw, '')), ' ', 1), 'T', 1), '')
+    end;
 
 -- Age in whole years on date d.
 create or replace macro tg_age(birth, d) as
     date_part('year', d) - date_part('year', birth)
     - case when strftime(d, '%m%d') < strftime(birth, '%m%d') then 1 else 0 end;
+
+-- The distinct non-null values of a list, sorted and joined with sep (null when there are none):
+-- the same as string_agg(distinct x, sep order by x) over list(x), without an ordered aggregate
+-- (those sort per group and were the slowest part of the lists at national scale, issue 7).
+create or replace macro tg_join_sorted(vals, sep) as
+    nullif(array_to_string(list_sort(list_distinct(vals)), sep), '');
