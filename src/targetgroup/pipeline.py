@@ -159,6 +159,9 @@ def identify(run: Run) -> dict[str, int]:
     rule_counts: dict[str, int] = {}
 
     def work() -> None:
+        # the raw extracts are staged and checked by now: free their memory (issue 7)
+        for table in run.summary.get("raw_tables", {}).values():
+            run.con.execute(f"drop table if exists {table}")
         params = {"as_of": run.settings.as_of}
         run_sql(run.con, "active.sql", params)
         rule_counts.update(evaluate(run.con, loaded, run.config, run.settings.as_of, run.settings.warehouse_path))

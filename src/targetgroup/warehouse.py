@@ -72,16 +72,40 @@ def _statements(text: str) -> Iterator[str]:
             yield statement
 
 
+THREADS_ENV = "TARGETGROUP_THREADS"
+MEMORY_LIMIT_ENV = "TARGETGROUP_MEMORY_LIMIT"
+
+
 def open_work(threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory connection with the shared macros loaded; threads and memory from settings."""
+    """An in-memory connection with the shared macros loaded.
+
+    DuckDB's threads and memory limit come from the run's settings (--threads, --memory-limit),
+    else from the environment (TARGETGROUP_THREADS, TARGETGROUP_MEMORY_LIMIT, e.g. "2GB"), else
+    DuckDB's defaults (all cores, 80% of the memory).
+    """
+    threads = threads or _env_threads()
+    memory_limit = memory_limit or os.environ.get(MEMORY_LIMIT_ENV) or None
     config = {}
     if threads:
         config["threads"] = threads
     if memory_limit:
         config["memory_limit"] = memory_limit
-    con = duckdb.connect(":memory:", config=config)
+    try:
+        con = duckdb.connect(":memory:", config=config)
+    except duckdb.Error:
+        raise RunError(f"DuckDB refused the memory limit {memory_limit!r}",
+                       hint=f"use a size such as 2GB (--memory-limit or {MEMORY_LIMIT_ENV})") from None
     run_sql(con, "macros.sql")
     return con
+
+
+def _env_threads() -> int | None:
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise RunError(f"{THREADS_ENV}={value!r} is not a number of threads", hint="set it to a whole number >= 1")
+    return int(value)
 
 
 @contextmanager
