@@ -33,7 +33,7 @@ from targetgroup.deliver import analyst, excel, figures, html_report, reports, s
 from targetgroup.deliver.files import make_private_dir, write_json, write_text
 from targetgroup.errors import RunError, TargetGroupError
 from targetgroup.rules import DEFAULT_RULES, load_rules
-from targetgroup.rules.evaluate import evaluate, store_history
+from targetgroup.rules.evaluate import evaluate, store_family_key, store_history
 from targetgroup.warehouse import ALIAS, DEFAULT_WAREHOUSE, attached, open_work, run_lock, run_sql
 from targetgroup.warehouse import commit as commit_warehouse
 
@@ -169,6 +169,7 @@ def identify(run: Run) -> dict[str, int]:
     run.manifest["rules"] = {"name": loaded.rules.name, "file": str(loaded.file), "hash": loaded.hash,
                              "rules": [r.id for r in loaded.rules.rules], "counts": rule_counts}
     run.commit_steps.append(store_history(run.run_id, run.settings.as_of))
+    run.commit_steps.append(store_family_key)
     run.progress("identify", f"{counts['citizens_flagged']:,} citizens in the target group")
     return counts
 
