@@ -50,7 +50,7 @@ consent as (
 ),
 
 reasons as (
-    select t.rule_id, t.subject_id, t.cpr,
+    select t.rule_id, t.cpr,
         string_agg(coalesce(w.text, r.code), '; ' order by r.pos) as reason
     from targets as t, unnest(t.reason_codes) with ordinality as r(code, pos)
     left join reason_words as w on w.code = r.code
@@ -83,7 +83,8 @@ final as (
     left join persons as p using (cpr)
     left join change_words as cw on cw.code = s.change
     left join rule_words as rw on rw.rule_id = s.rule_id
-    left join reasons as rs on rs.rule_id = s.rule_id and rs.subject_id = s.subject_id and rs.cpr = s.cpr
+    -- by citizen: a family flag's subject id in the register can differ from today's family id
+    left join reasons as rs on rs.rule_id = s.rule_id and rs.cpr = s.cpr
     left join consent as cs on cs.cpr = s.cpr
     left join reason_words as ew on ew.code = s.end_reason
 )
