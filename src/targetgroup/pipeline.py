@@ -214,7 +214,6 @@ def deliver(run: Run) -> dict[str, int]:
     def work() -> None:
         make_private_dir(run.report_dir)
         status.load_history(con, settings.warehouse_path)
-        run.manifest["flag_status_source"] = status.ensure_flag_status(con, run.run_id, settings.as_of)
         status.build_courses(con, settings.as_of)
         changes = status.change_counts(con)
         run.summary.setdefault("flags", changes)

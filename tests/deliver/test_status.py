@@ -1,4 +1,4 @@
-"""Flag status without the register (derived from targets over runs), and courses."""
+"""Courses (coordinated courses over time) from the flag history and this run's flag status."""
 
 from datetime import date
 
@@ -47,45 +47,12 @@ def con() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def test_derived_flag_status_new_continuing_updated_ended(con):
-    assert status.ensure_flag_status(con, "r3", AS_OF) == "derived"
-    got = {r[0]: r[1:] for r in con.execute(
-        "select cpr, change, flag_valid_from, end_reason from flag_status order by cpr").fetchall()}
-    assert got == {
-        "0000000001": ("continuing", date(2026, 9, 1), None),
-        "0000000002": ("updated", date(2026, 9, 1), None),
-        "0000000003": ("new", AS_OF, None),          # absent in r2: a new course
-        "0000000004": ("new", AS_OF, None),
-        "0000000005": ("ended", date(2026, 10, 1), "died"),
-        "0000000006": ("ended", date(2026, 10, 1), "CASE_CLOSED_JOB"),
-    }
-    assert status.change_counts(con) == {"new": 2, "continuing": 2, "ended": 2}
-    # flag ids are stable across runs and carry no CPR
-    ids = dict(con.execute("select cpr, flag_id from flag_status").fetchall())
-    assert ids["0000000001"].startswith("r1-") and ids["0000000003"].startswith("r3-")
-    assert not any("0000000" in i for i in ids.values())
-
-
-def test_courses_durations_and_coordinator(con):
-    status.ensure_flag_status(con, "r3", AS_OF)
-    status.build_courses(con, AS_OF)
-    rows = {r[0]: r[1:] for r in con.execute(
-        """select f.cpr, c.ongoing, c.valid_to, c.duration_days, c.coordinator, c.team
-           from courses as c join flag_status as f using (flag_id) order by f.cpr""").fetchall()}
-    assert rows["0000000001"] == (True, None, 61, "Sara", "Voksen")  # SOC case started first
-    assert rows["0000000005"][:3] == (False, AS_OF, 31)
-    # the island of 0000000003 in r1 ended when r2 did not have it
-    closed = con.execute("select valid_from, valid_to from courses where valid_to = date '2026-10-01'").fetchall()
-    assert closed == [(date(2026, 9, 1), date(2026, 10, 1))]
-
-
-def test_register_flag_status_is_used_when_present(con):
+def test_courses_from_history_and_this_run(con):
     con.execute("""create temp table flag_status as select 'R' as rule_id, 's' as subject_id, '0000000001' as cpr,
                    null::varchar as family_id, 'new' as change, 'F1' as flag_id, date '2026-11-01' as flag_valid_from,
                    null::varchar as end_reason, ['JOB', 'SOC'] as departments""")
     con.execute("create temp table hist_flags as select 'F0' as flag_id, 'R' as rule_id, "
                 "date '2026-01-01' as valid_from, date '2026-06-01' as valid_to")
-    assert status.ensure_flag_status(con, "r3", AS_OF) == "register"
     status.build_courses(con, AS_OF)
     assert con.execute("select flag_id, ongoing from courses order by flag_id").fetchall() == [
         ("F0", False), ("F1", True)]
@@ -95,3 +62,20 @@ def test_load_history_without_warehouse_gives_empty_tables(tmp_path):
     con = open_work()
     assert status.load_history(con, tmp_path / "none.duckdb") == 0
     assert con.execute("select count(*) from hist_targets").fetchone()[0] == 0
+
+
+def test_courses_durations_and_coordinator(con):
+    con.execute("""create temp table hist_flags as select * from (values
+        ('F1', 'R', date '2026-09-01', null::date),
+        ('F5', 'R', date '2026-10-01', null::date),
+        ('F3', 'R', date '2026-09-01', date '2026-10-01')) t(flag_id, rule_id, valid_from, valid_to)""")
+    con.execute("""create temp table flag_status as select * from (values
+        ('R', '0000000001', '0000000001', 'continuing', 'F1', date '2026-09-01', null, ['JOB', 'SOC']),
+        ('R', '0000000005', '0000000005', 'ended', 'F5', date '2026-10-01', 'died', ['JOB', 'SOC']))
+        t(rule_id, subject_id, cpr, change, flag_id, flag_valid_from, end_reason, departments)""")
+    status.build_courses(con, AS_OF)
+    rows = {r[0]: r[1:] for r in con.execute(
+        "select flag_id, ongoing, valid_to, duration_days, coordinator, team from courses order by flag_id").fetchall()}
+    assert rows["F1"] == (True, None, 61, "Sara", "Voksen")  # the SOC case started first: its caseworker
+    assert rows["F5"][:3] == (False, AS_OF, 31)
+    assert rows["F3"][:3] == (False, date(2026, 10, 1), 30)

@@ -1,14 +1,11 @@
 """What the deliverables need from earlier runs: the ledger, the flag history, this run's changes.
 
     load_history(con, warehouse)  -> tables hist_runs, hist_targets, hist_flags (empty if none)
-    ensure_flag_status(con, ...)  -> table flag_status (the register's, or derived: see below)
-    build_courses(con, as_of)     -> table courses (sql/courses.sql)
+    build_courses(con, as_of)     -> table courses (sql/courses.sql), from hist_flags and flag_status
 
 `flag_status` (one row per citizen per rule: rule_id, subject_id, cpr, family_id, change
 'new'|'continuing'|'updated'|'ended', flag_id, flag_valid_from, end_reason, departments) is made
-by the flag register. When a run has no register (the table does not exist), it is derived
-from `targets` and the committed runs' targets (sql/flag_status_fallback.sql): a flag is an
-unbroken series of runs in which the subject met the rule.
+by the flag register's stage, which always runs before deliver.
 """
 
 from __future__ import annotations
@@ -54,20 +51,12 @@ def load_history(con: duckdb.DuckDBPyConnection, warehouse: Path) -> int:
     return con.execute("select count(*) from hist_runs").fetchone()[0]
 
 
-def ensure_flag_status(con: duckdb.DuckDBPyConnection, run_id: str, as_of: date) -> str:
-    """Make sure `flag_status` exists; returns 'register' or 'derived' (where it came from)."""
-    if has_table(con, "flag_status"):
-        con.execute("""create or replace temp table course_history as
-                       select flag_id, any_value(rule_id) as rule_id, min(valid_from) as valid_from,
-                              case when bool_or(valid_to is null) then null else max(valid_to) end as valid_to
-                       from hist_flags group by flag_id""")
-        return "register"
-    run_sql(con, "flag_status_fallback.sql", {"as_of": as_of, "run_id": run_id})
-    return "derived"
-
-
 def build_courses(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
     """Create `courses` (one row per course after this run); returns the number of courses."""
+    con.execute("""create or replace temp table course_history as
+                   select flag_id, any_value(rule_id) as rule_id, min(valid_from) as valid_from,
+                          case when bool_or(valid_to is null) then null else max(valid_to) end as valid_to
+                   from hist_flags group by flag_id""")
     run_sql(con, "courses.sql", {"as_of": as_of})
     return con.execute("select count(*) from courses").fetchone()[0]
 
