@@ -106,6 +106,7 @@ def test_failure_inside_the_commit_rolls_back(tiny, tmp_path):
     pipeline.extract(run)
     pipeline.stage(run)
     pipeline.identify(run)
+    pipeline.register(run)
     pipeline.deliver(run)
 
     def explode(con):
