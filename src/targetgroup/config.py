@@ -107,12 +107,23 @@ def _check_columns(columns: dict[str, str], required: tuple[str, ...], optional:
                          f"known: {', '.join(required + optional)}")
 
 
+class Quality(_Strict):
+    """The optional `quality:` section: how strict the quality gate is (docs/quality.md)."""
+
+    severity: dict[str, Literal["error", "warning"]] = {}
+    volume_drop: float = Field(0.20, ge=0, le=1)
+    future_years: int = Field(5, ge=0, le=100)
+    max_reject_share: float = Field(0.05, ge=0, le=1)
+    min_rows: int = Field(1, ge=0)
+
+
 class SourcesConfig(_Strict):
     """The whole sources file. `base` is the folder relative paths are resolved against."""
 
     departments: dict[str, Department]
     persons: PersonSource
     sources: list[CaseSource]
+    quality: Quality = Quality()
     file: Path = Path("sources.yaml")
     base: Path = Path(".")
 
@@ -166,6 +177,20 @@ def _hint(err: dict, key_path: KeyPath) -> str:
     return "see the documented keys at the top of sample_data/sources.yaml"
 
 
+def _check_quality(config: SourcesConfig, lines: dict[KeyPath, int]) -> None:
+    """Severity overrides must name a known expectation, optionally prefixed by an extract name."""
+    from targetgroup.validate.suites import EXPECTATIONS  # noqa: PLC0415 - no import cycle at load
+
+    names = {config.persons.name, *(s.name for s in config.sources)}
+    for key in config.quality.severity:
+        prefix, _, check = key.rpartition(".")
+        if check not in EXPECTATIONS or (prefix and prefix not in names):
+            key_path = ("quality", "severity", key)
+            raise ConfigError(f"unknown expectation '{key}'", file=config.file, key=dotted(key_path),
+                              line=line_of(lines, key_path),
+                              hint=f"use one of {', '.join(EXPECTATIONS)}, optionally as <source>.<expectation>")
+
+
 def _check_consistency(config: SourcesConfig, lines: dict[KeyPath, int], check_files: bool) -> None:
     file = config.file
     seen: set[str] = set()
@@ -185,6 +210,7 @@ def _check_consistency(config: SourcesConfig, lines: dict[KeyPath, int], check_f
             raise ConfigError("consent is mapped but consent_values is missing", file=file,
                               key=dotted(key), line=line_of(lines, ("sources", i)),
                               hint="map each consent value to given or refused, e.g. {ja: given, nej: refused}")
+    _check_quality(config, lines)
     if check_files:
         extracts: list[tuple[KeyPath, Extract]] = [(("persons",), config.persons)]
         extracts += [(("sources", i), s) for i, s in enumerate(config.sources)]

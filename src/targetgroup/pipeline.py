@@ -1,6 +1,6 @@
 """The pipeline's stages in order, as plain functions over one `Run`, and `run_pipeline` that chains them.
 
-    prepare -> extract -> stage -> identify -> deliver -> commit -> finish
+    prepare -> extract -> stage -> validate -> identify -> deliver -> commit -> finish
 
 Every stage takes the `Run`, does its work in the run's in-memory DuckDB connection (tables
 named in each stage module) and returns a small summary with counts only, never CPR numbers,
@@ -46,6 +46,7 @@ class RunSettings:
     threads: int | None = None
     memory_limit: str | None = None
     wait_seconds: float = 0.0
+    allow_drop: tuple[str, ...] = ()
 
     @property
     def warehouse_path(self) -> Path:
@@ -130,6 +131,28 @@ def stage(run: Run) -> dict[str, int]:
     rejected = sum(result.rows_rejected.values())
     run.progress("stage", f"{result.cases:,} cases, {result.persons:,} persons, {rejected:,} rows rejected")
     return {"cases": result.cases, "persons": result.persons, "rejected": rejected}
+
+
+def validate(run: Run) -> dict[str, int]:
+    """The quality gate: expectations, quarantine, volume guard. Raises ValidationError on errors."""
+    from targetgroup import validate as gate  # noqa: PLC0415 - Great Expectations is imported inside
+
+    rows: dict[str, int] = {}
+    for f in run.summary["files"]:
+        rows[f.source] = rows.get(f.source, 0) + f.rows
+    result = run.timed("validate", lambda: gate.check_gate(
+        run.con, run.config, as_of=run.settings.as_of, rows=rows, report_dir=run.report_dir,
+        warehouse=run.settings.warehouse_path, allow_drop=frozenset(run.settings.allow_drop)))
+    run.summary["quality"] = result
+    run.manifest["quality"] = result.manifest()
+    if result.report:
+        run.outputs.append(result.report)
+    quarantined = result.manifest()["rows_quarantined_total"]
+    run.commit_steps.append(gate.volume.store_step(run.run_id, run.settings.as_of, result.volumes))
+    run.commit_steps.append(gate.quarantine.store_step(run.run_id))
+    gate.raise_if_errors(result, run.report_dir)
+    run.progress("validate", f"{len(result.warnings)} warning(s), {quarantined:,} rows quarantined")
+    return {"errors": len(result.errors), "warnings": len(result.warnings), "quarantined": quarantined}
 
 
 def identify(run: Run) -> dict[str, int]:
@@ -231,7 +254,7 @@ def finish(run: Run, status: str = "committed", error: TargetGroupError | None =
     if error is not None:
         manifest["error"] = str(error)
     path = write_json(run.report_dir / "manifest.json", manifest)
-    if status != "committed":
+    if status == "failed":
         write_text(run.report_dir / "FAILED.txt",
                    f"Run {run.run_id} failed; nothing was stored in the warehouse.\n{error or ''}\n")
     return path
@@ -254,6 +277,7 @@ def run_pipeline(settings: RunSettings, progress: Progress | None = None) -> Run
         try:
             extract(run)
             stage(run)
+            validate(run)
             identify(run)
             deliver(run)
             commit(run)
