@@ -128,7 +128,7 @@ def _header(path: Path, extract: Extract) -> list[str]:
 # UTF-8 bytes of æøåÆØÅé... read as latin-1 give 'Ã' or 'Â' followed by a character in
 # U+0080..U+00BF ('Ã¸' for 'ø'); no Danish text has that pair, so it means a wrong encoding.
 _MOJIBAKE = re.compile("[\u00c2\u00c3][\u0080-\u00bf]")
-_MOJIBAKE_SQL = "[\x{c2}\x{c3}][\x{80}-\x{bf}]"
+_MOJIBAKE_SQL = r"[\x{c2}\x{c3}][\x{80}-\x{bf}]"
 _MOJIBAKE_PROBLEM = "the text looks like UTF-8 read as latin-1 (e.g. 'Ã¸' where 'ø' was meant)"
 _MOJIBAKE_HINT = "the file was saved as UTF-8: set encoding: utf-8 for this source in the sources file"
 
