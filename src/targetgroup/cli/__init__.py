@@ -2,6 +2,7 @@
 
 One module per command group registers its commands on `app`:
     cli/run.py       run, sample
+    cli/validate.py  validate (the quality gate alone)
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ class StageProgress:
 
 # Command modules register themselves on `app` when imported (keep this list in one place).
 from targetgroup.cli import run as _run  # noqa: E402,F401
+from targetgroup.cli import validate as _validate  # noqa: E402,F401
 
 
 def entry() -> None:

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from targetgroup.cli import StageProgress, app, err, fail, parse_date, stdout
+from targetgroup.cli.validate import print_quality
 from targetgroup.config import SAMPLE_SOURCES
 
 
@@ -23,12 +24,14 @@ def run(
     threads: Annotated[Optional[int], typer.Option("--threads", help="DuckDB threads (default: all cores).")] = None,
     memory_limit: Annotated[Optional[str], typer.Option("--memory-limit", help="DuckDB memory limit, e.g. 2GB.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+    allow_drop: Annotated[Optional[list[str]], typer.Option("--allow-drop", help="Accept an empty extract or a volume drop for this source tonight (repeatable).")] = None,
 ) -> None:
     """Run the whole pipeline: read the extracts, find the target group, write reports, store the run."""
     from targetgroup.pipeline import RunSettings, run_pipeline  # noqa: PLC0415 - keep --help fast
 
     settings = RunSettings(sources=sources, as_of=parse_date(as_of), out=out, warehouse=warehouse,
-                           rebuild=rebuild, threads=threads, memory_limit=memory_limit, wait_seconds=wait)
+                           rebuild=rebuild, threads=threads, memory_limit=memory_limit, wait_seconds=wait,
+                           allow_drop=tuple(allow_drop or ()))
     progress = StageProgress(err, quiet)
     try:
         result = run_pipeline(settings, progress)
@@ -43,6 +46,7 @@ def run(
         table.add_row(dept, f"{n:,}")
     table.add_row("[bold]all[/]", f"[bold]{result.summary['identify']['citizens_flagged']:,}[/]")
     stdout.print(table)
+    print_quality(result.manifest.get("quality", {}))
     stdout.print(f"Open first: {result.report_dir / 'leadership_counts.csv'}  (flag lists: flags_<DEPT>.csv)")
 
 
