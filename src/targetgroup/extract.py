@@ -210,7 +210,7 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, tab
     import pandas as pd  # noqa: PLC0415 - pandas is only needed for Excel input
 
     try:
-        frame = pd.read_excel(path, sheet_name=extract.sheet, engine="calamine", dtype=str)
+        frame = pd.read_excel(path, sheet_name=extract.sheet, engine="calamine")
     except ValueError as exc:
         if "sheet" in str(exc).lower() or "worksheet" in str(exc).lower():
             raise InputError(f"the workbook has no sheet '{extract.sheet}'", file=path, source=extract.name,
@@ -219,7 +219,7 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, tab
     except Exception:  # calamine raises its own types for a broken or non-xlsx file
         raise InputError("the file is not a readable .xlsx workbook", file=path, source=extract.name,
                          hint="check that the extract was saved as Excel (.xlsx)") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = _xlsx_as_text(frame, extract.date_format)
     frame["_file"] = path.name
     frame["_line"] = range(2, len(frame) + 2)
     con.register("_xlsx_frame", frame)
@@ -227,6 +227,29 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, tab
         con.execute(f"create or replace table {table} as select * from _xlsx_frame")
     finally:
         con.unregister("_xlsx_frame")
+
+
+def _xlsx_as_text(frame, date_format: str):
+    """Every cell as text, the way staging expects it: date cells in the source's date format,
+    whole numbers without '.0' (a numeric CPR cell keeps its digits; the lost zero is repaired later)."""
+    import pandas as pd  # noqa: PLC0415
+
+    text = {}
+    for name in frame.columns:
+        col = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(col):
+            text[str(name).strip()] = col.dt.strftime(date_format)
+        elif pd.api.types.is_integer_dtype(col):
+            text[str(name).strip()] = col.astype("string")
+        elif pd.api.types.is_float_dtype(col):
+            whole = col.notna() & (col == col.round())
+            as_int = col.where(whole).astype("Int64").astype("string")
+            text[str(name).strip()] = as_int.where(whole, col.astype("string"))
+        else:
+            # text columns, or mixed cells: a date cell among text cells still gets the date format
+            text[str(name).strip()] = col.map(
+                lambda v: v.strftime(date_format) if hasattr(v, "strftime") else v).astype("string")
+    return pd.DataFrame(text)
 
 
 def _read_parquet(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, table: str) -> None:

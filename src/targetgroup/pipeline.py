@@ -27,6 +27,8 @@ from targetgroup.config import SAMPLE_SOURCES, SourcesConfig, load_sources
 from targetgroup.deliver import reports
 from targetgroup.deliver.files import make_private_dir, write_json, write_text
 from targetgroup.errors import RunError, TargetGroupError
+from targetgroup.rules import DEFAULT_RULES, load_rules
+from targetgroup.rules.evaluate import evaluate, store_history
 from targetgroup.warehouse import ALIAS, DEFAULT_WAREHOUSE, attached, open_work, run_lock, run_sql
 from targetgroup.warehouse import commit as commit_warehouse
 
@@ -39,6 +41,7 @@ class RunSettings:
     """Everything a run can be told; the CLI and the Prefect flow fill it from their parameters."""
 
     sources: Path = SAMPLE_SOURCES
+    rules: Path = DEFAULT_RULES
     as_of: date = field(default_factory=date.today)
     out: Path = Path("reports")
     warehouse: Path | None = None
@@ -156,15 +159,30 @@ def validate(run: Run) -> dict[str, int]:
 
 
 def identify(run: Run) -> dict[str, int]:
-    """Find who is in the target group on the as-of date: tables residents, active_cases, targets."""
+    """Find who is in the target group on the as-of date with the rule set `settings.rules`.
+
+    Tables: residents, active_cases, then (targetgroup.rules.evaluate) condition_hits,
+    rule_matches, family_links, exclusions and targets, the contract with the register and the
+    deliverables: one row per flagged citizen per rule, columns rule_id, subject_type,
+    subject_id, cpr, family_id, departments, case_keys, reason_codes, notify_departments (plus
+    rule_title_da, rule_title_en, rules_name, rules_hash, review_due).
+    """
+    loaded = load_rules(run.settings.rules, run.config)
+    run.summary["rules_name"] = loaded.rules.name
+    run.summary["rules_hash"] = loaded.hash
+    rule_counts: dict[str, int] = {}
+
     def work() -> None:
         params = {"as_of": run.settings.as_of}
         run_sql(run.con, "active.sql", params)
-        run_sql(run.con, "targets_default.sql", params)
+        rule_counts.update(evaluate(run.con, loaded, run.config, run.settings.as_of, run.settings.warehouse_path))
     run.timed("identify", work)
     counts = dict(zip(("active_cases", "targets", "citizens_flagged"), run.con.execute(
         "select (select count(*) from active_cases), count(*), count(distinct cpr) from targets").fetchone()))
     run.summary["identify"] = counts
+    run.manifest["rules"] = {"name": loaded.rules.name, "file": str(loaded.file), "hash": loaded.hash,
+                             "rules": [r.id for r in loaded.rules.rules], "counts": rule_counts}
+    run.commit_steps.append(store_history(run.run_id, run.settings.as_of))
     run.progress("identify", f"{counts['citizens_flagged']:,} citizens in the target group")
     return counts
 
@@ -175,7 +193,8 @@ def deliver(run: Run) -> dict[str, int]:
         make_private_dir(run.report_dir)
         lists = reports.write_flag_lists(run.con, list(run.config.departments), run.report_dir)
         run.outputs.extend(lists.values())
-        run.outputs.append(reports.write_leadership_counts(run.con, run.report_dir))
+        run.outputs.append(reports.write_leadership_counts(run.con, run.report_dir, run.summary.get("rules_hash")))
+        run.outputs.append(reports.write_exclusions(run.con, run.report_dir))
     run.timed("deliver", work)
     per_dept = dict(run.con.execute("select department, count(distinct cpr) from flag_list group by 1").fetchall())
     run.summary["flags_per_department"] = {d: per_dept.get(d, 0) for d in run.config.departments}

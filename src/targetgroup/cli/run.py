@@ -17,6 +17,7 @@ from targetgroup.config import SAMPLE_SOURCES
 def run(
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Date D to find the target group on (YYYY-MM-DD); default today.")] = None,
     sources: Annotated[Path, typer.Option("--sources", help="Sources configuration (YAML).")] = SAMPLE_SOURCES,
+    rules: Annotated[Optional[Path], typer.Option("--rules", help="Rule file (YAML) defining the target group; default rules/default.yaml.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for run reports (and the default warehouse).")] = Path("reports"),
     warehouse: Annotated[Optional[Path], typer.Option("--warehouse", help="DuckDB warehouse file; default OUT/warehouse.duckdb.")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Allow an as-of date before the last committed run.")] = False,
@@ -29,7 +30,9 @@ def run(
     """Run the whole pipeline: read the extracts, find the target group, write reports, store the run."""
     from targetgroup.pipeline import RunSettings, run_pipeline  # noqa: PLC0415 - keep --help fast
 
-    settings = RunSettings(sources=sources, as_of=parse_date(as_of), out=out, warehouse=warehouse,
+    from targetgroup.rules import DEFAULT_RULES  # noqa: PLC0415
+
+    settings = RunSettings(sources=sources, rules=rules or DEFAULT_RULES, as_of=parse_date(as_of), out=out, warehouse=warehouse,
                            rebuild=rebuild, threads=threads, memory_limit=memory_limit, wait_seconds=wait,
                            allow_drop=tuple(allow_drop or ()))
     progress = StageProgress(err, quiet)

@@ -24,7 +24,9 @@ FLAG_LIST_COLUMNS = {
     "rule_id": "rule",
     "family_id": "family_id",
     "reason_codes": "reason_codes",
+    "rules_hash": "rules_hash",
 }
+EXCLUSION_COLUMNS = ["rule_id", "cpr", "action", "reason_code", "reason", "added_by", "list_file", "list_line"]
 
 
 def write_flag_lists(con: duckdb.DuckDBPyConnection, departments: list[str], out_dir: Path) -> dict[str, Path]:
@@ -43,9 +45,16 @@ def suppress_small(counts: pd.Series) -> pd.Series:
     return counts.map(lambda n: SUPPRESSED if 0 < n < SMALL_CELL else str(n))
 
 
-def write_leadership_counts(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Path:
-    """Write `leadership_counts.csv`: counts only, small cells suppressed."""
+def write_leadership_counts(con: duckdb.DuckDBPyConnection, out_dir: Path, rules_hash: str | None = None) -> Path:
+    """Write `leadership_counts.csv`: counts only, small cells suppressed, with the rule set's hash."""
     run_sql(con, "leadership.sql")
     frame = con.execute("select * from leadership_counts").df()
     frame["citizens"] = suppress_small(frame["citizens"])
+    frame["rules_hash"] = rules_hash
     return write_csv(out_dir / "leadership_counts.csv", frame)
+
+
+def write_exclusions(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Path:
+    """Write `exclusions.csv` (a caseworker file: full CPR): who each rule left out or added, and why."""
+    frame = con.execute(f"select {', '.join(EXCLUSION_COLUMNS)} from exclusions").df()
+    return write_csv(out_dir / "exclusions.csv", frame)

@@ -3,7 +3,7 @@
 -- Other departments are named with their caseworker and team only, never with case details.
 create or replace temp table flag_list as
 with flagged as (
-    select distinct cpr, rule_id, family_id, reason_codes
+    select distinct cpr, rule_id, family_id, reason_codes, rules_hash
     from targets
 ),
 
@@ -35,7 +35,8 @@ final as (
            from contacts as c where c.cpr = f.cpr and c.department <> s.department) as other_departments,
         (select string_agg(c.contact, '; ' order by c.department)
            from contacts as c where c.cpr = f.cpr and c.department <> s.department) as other_contacts,
-        array_to_string(f.reason_codes, ' ') as reason_codes
+        array_to_string(f.reason_codes, ' ') as reason_codes,
+        f.rules_hash
     from flagged as f
     join served as s using (cpr)
     join residents as r using (cpr)

@@ -1,0 +1,113 @@
+"""`targetgroup rules check` and `targetgroup explain`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from targetgroup.cli import app, err, fail, parse_date, stdout
+from targetgroup.config import SAMPLE_SOURCES
+
+rules_app = typer.Typer(help="Work with rule files (the target-group definitions).", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("check")
+def check(
+    file: Annotated[Path, typer.Argument(help="The rule file (YAML) to check.")],
+    sources: Annotated[Path, typer.Option("--sources", help="Sources configuration the departments and case types are checked against.")] = SAMPLE_SOURCES,
+) -> None:
+    """Check a rule file; print every problem with file, line, field and a hint; exit 1 if any."""
+    from targetgroup.config import load_sources  # noqa: PLC0415
+    from targetgroup.rules.load import check_rules, load_rules  # noqa: PLC0415
+
+    try:
+        config = load_sources(sources, check_files=False)
+        problems = check_rules(file, config)
+    except Exception as exc:  # noqa: BLE001
+        fail(exc)
+    if problems:
+        for problem in problems:
+            err.print(f"[bold red]Error:[/] {problem}", markup=True, soft_wrap=True, highlight=False)
+        err.print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {file}")
+        raise typer.Exit(1)
+    loaded = load_rules(file, config)
+    stdout.print(f"{file}: rule set '{loaded.rules.name}' is valid: {len(loaded.rules.rules)} rule(s), "
+                 f"hash {loaded.hash[:12]}")
+
+
+@app.command()
+def explain(
+    cpr: Annotated[str, typer.Option("--cpr", help="The citizen's CPR number (shown on the terminal only).")],
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Date D (YYYY-MM-DD); default today.")] = None,
+    rules: Annotated[Optional[Path], typer.Option("--rules", help="Rule file; default rules/default.yaml.")] = None,
+    sources: Annotated[Path, typer.Option("--sources", help="Sources configuration (YAML).")] = SAMPLE_SOURCES,
+    warehouse: Annotated[Optional[Path], typer.Option("--warehouse", help="Warehouse with run history (for persistence); default reports/warehouse.duckdb.")] = None,
+) -> None:
+    """Show, for one citizen, each rule, whether it matched, and the evidence. Prints to the terminal only."""
+    from targetgroup import pipeline  # noqa: PLC0415
+    from targetgroup.cpr import parse_typed  # noqa: PLC0415
+    from targetgroup.rules import DEFAULT_RULES, load_rules  # noqa: PLC0415
+    from targetgroup.rules.explain import explain_citizen  # noqa: PLC0415
+    from targetgroup.warehouse import DEFAULT_WAREHOUSE  # noqa: PLC0415
+
+    try:
+        value = parse_typed(cpr)
+        settings = pipeline.RunSettings(sources=sources, rules=rules or DEFAULT_RULES, as_of=parse_date(as_of),
+                                        warehouse=warehouse or DEFAULT_WAREHOUSE, rebuild=True)
+        with err.status("reading extracts and evaluating rules ..."):
+            run = pipeline.prepare(settings)
+            pipeline.extract(run)
+            pipeline.stage(run)
+            pipeline.identify(run)
+            loaded = load_rules(settings.rules, run.config)
+            result = explain_citizen(run.con, value, loaded, settings.as_of)
+    except Exception as exc:  # noqa: BLE001
+        fail(exc)
+    render(result, loaded.rules.name)
+
+
+def render(result, rules_name: str) -> None:
+    """Print an Explanation to stdout."""
+    p = result.person
+    stdout.print(f"[bold]Citizen {result.cpr[:6]}-{result.cpr[6:]}[/] on {result.as_of} (rule set {rules_name})")
+    if p is None:
+        stdout.print("Not in the person extract: no case of this CPR is used for identification.")
+    else:
+        state = "alive and resident" if p["resident"] else (
+            "dead" if p["death_date"] and p["death_date"] <= result.as_of else "moved away")
+        stdout.print(f"{p['name'] or ''}, born {p['birth_date']}, age {p['age'] if p['age'] is not None else '-'}"
+                     f"{' (minor)' if p['minor'] else ''}, {state}"
+                     f"{', name and address protection' if p['protected'] else ''}, household {p['household_id'] or '-'}")
+    cases = Table(title="Cases")
+    for col in ("department", "source:case", "type", "status", "start", "end", "active on D", "consent"):
+        cases.add_column(col)
+    for c in result.cases:
+        cases.add_row(c["department"], f"{c['source']}:{c['case_id']}", c["case_type"] or "", c["status"],
+                      str(c["start_date"]), str(c["end_date"] or ""), "yes" if c["active_on_d"] else "no",
+                      c["consent"] or "")
+    stdout.print(cases)
+    family = Table(title="Family (CPR masked)")
+    for col in ("role", "cpr", "name", "age", "resident", "active departments"):
+        family.add_column(col)
+    for r in result.relatives:
+        family.add_row(r["role"], r["masked_cpr"], r["name"] or "", str(r["age"] if r["age"] is not None else "-"),
+                       "yes" if r["resident"] else "no", ", ".join(r["active_departments"] or []))
+    stdout.print(family)
+    for rule in result.rules:
+        mark = "[green]FLAGGED[/]" if rule.flagged else "[dim]not flagged[/]"
+        stdout.print(f"\n[bold]{rule.rule_id}[/] ({rule.subject}) {rule.title_en}: {mark}")
+        if rule.flagged:
+            stdout.print(f"  reason codes: {' '.join(rule.reason_codes)}"
+                         + (f"  family id: {rule.family_id}" if rule.family_id else ""))
+        for cond in rule.conditions:
+            tick = "[green]✓[/]" if cond.met else "[red]✗[/]"
+            role = "" if cond.role == "subject" else f"{cond.role} "
+            stdout.print(f"  {tick} {role}{cond.kind}: {cond.evidence}")
+        for line in rule.family_links:
+            stdout.print(f"  {line}")
+        for line in rule.exclusions:
+            stdout.print(f"  {line}")

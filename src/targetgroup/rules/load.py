@@ -1,0 +1,227 @@
+"""Read and check a rule file: every problem with its file, line, field and a hint.
+
+    load_rules(path, config)  -> LoadedRules (model, content hash, line map) or RulesError
+    check_rules(path, config) -> list[RulesError] (empty when the file is fine)
+
+The content hash is the sha256 of the canonical form of the file's data (JSON with sorted
+keys), so comments and layout do not change it; any change of meaning does.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from targetgroup.config import SourcesConfig
+from targetgroup.errors import ConfigError, RulesError
+from targetgroup.rules import model as m
+from targetgroup.yamlsource import KeyPath, dotted, line_of, load_yaml
+
+DEFAULT_RULES = Path(__file__).resolve().parents[3] / "rules" / "default.yaml"
+MANUAL_COLUMNS = ("cpr", "rule", "reason", "added_by")
+
+
+@dataclass
+class LoadedRules:
+    """A checked rule set, where it came from, and its content hash."""
+
+    rules: m.RuleSet
+    file: Path
+    hash: str
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+
+    def list_path(self, which: str) -> Path | None:
+        """The manual exclusion/inclusion list, relative to the rule file's folder."""
+        value = getattr(self.rules, f"manual_{which}")
+        return (self.file.parent / value) if value else None
+
+
+def content_hash(data: object) -> str:
+    """sha256 of the canonical JSON form of the parsed rule file."""
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def load_rules(path: Path | str, config: SourcesConfig | None = None) -> LoadedRules:
+    """Parse and check `path` (against the sources configuration, when given)."""
+    path = Path(path)
+    problems, loaded = _check(path, config)
+    if problems:
+        raise combined(path, problems)
+    return loaded
+
+
+def check_rules(path: Path | str, config: SourcesConfig | None = None) -> list[RulesError]:
+    """Every problem in the rule file `path`; empty when it is fine."""
+    return _check(Path(path), config)[0]
+
+
+def combined(path: Path, problems: list[RulesError]) -> RulesError:
+    """One error that carries (and prints) all problems."""
+    text = "\n".join(str(p) for p in problems)
+    noun = "problem" if len(problems) == 1 else "problems"
+    return RulesError(f"{len(problems)} {noun} in the rule file\n{text}", file=path, problems=problems,
+                      hint=f"fix them and run `targetgroup rules check {path}` again")
+
+
+def _check(path: Path, config: SourcesConfig | None) -> tuple[list[RulesError], LoadedRules | None]:
+    try:
+        data, lines = load_yaml(path)
+    except ConfigError as exc:
+        return [RulesError(exc.message, file=path, line=exc.line, hint=exc.hint)], None
+    if not isinstance(data, dict):
+        return [RulesError("expected a mapping with name, description and rules", file=path, line=1,
+                           hint="see rules/default.yaml for a complete example")], None
+    try:
+        ruleset = m.RuleSet(**data)
+    except ValidationError as exc:
+        problems = [_from_pydantic(path, lines, data, err) for err in _dedupe(exc.errors())]
+        # A misspelt key also makes its correct spelling 'missing': report the typo only.
+        suggested = {(p.field.rsplit(".", 1)[0], p.hint.split("'")[1]) for p in problems
+                     if p.hint and p.hint.startswith("did you mean") and "unknown key" in p.message}
+        return [p for p in problems if not (p.message == "required key is missing" and "." in (p.field or "")
+                                            and tuple(p.field.rsplit(".", 1)) in suggested)], None
+    loaded = LoadedRules(ruleset, path, content_hash(data), lines)
+    problems = _semantic(loaded, config)
+    return problems, loaded
+
+
+def _dedupe(errors: list[dict]) -> list[dict]:
+    # A wrong `kind` makes pydantic report one error per union member: keep one per location.
+    seen, out = set(), []
+    for err in errors:
+        loc = tuple(err["loc"])
+        if loc not in seen:
+            seen.add(loc)
+            out.append(err)
+    return out
+
+
+def _key_path(loc: tuple) -> KeyPath:
+    # Drop the union tags pydantic adds to locations (e.g. 'departments', 'function-after[...]').
+    return tuple(p for p in loc if isinstance(p, int) or (p not in m.CONDITION_KINDS and "[" not in str(p)))
+
+
+def _from_pydantic(path: Path, lines: dict[KeyPath, int], data: dict, err: dict) -> RulesError:
+    key_path = _key_path(tuple(err["loc"]))
+    field_name = dotted(key_path) or None
+    msg = err["msg"].removeprefix("Value error, ")
+    hint = "see docs/rules.md for the keys each part of a rule file takes"
+    if err["type"] == "extra_forbidden":
+        wrong = str(key_path[-1])
+        known = _known_keys(data, key_path[:-1])
+        close = difflib.get_close_matches(wrong, known, n=1, cutoff=0.6)
+        msg = f"unknown key '{wrong}'"
+        hint = f"did you mean '{close[0]}'?" if close else f"known keys here: {', '.join(known)}"
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+        hint = f"add '{key_path[-1]}' here"
+    elif err["type"] == "union_tag_invalid":
+        tag = err.get("ctx", {}).get("tag")
+        close = difflib.get_close_matches(str(tag), m.CONDITION_KINDS, n=1)
+        msg = f"unknown condition kind '{tag}'"
+        field_name = dotted(key_path + ("kind",))
+        key_path = key_path + ("kind",)
+        hint = (f"did you mean '{close[0]}'? " if close else "") + f"kinds: {', '.join(m.CONDITION_KINDS)}"
+    elif err["type"] == "union_tag_not_found":
+        msg = "a condition needs a kind"
+        hint = f"add kind: one of {', '.join(m.CONDITION_KINDS)}"
+    elif err["type"] == "string_pattern_mismatch":
+        msg = f"'{err['input']}' is not a valid id"
+        hint = "use lower-case letters, digits and _, starting with a letter"
+    return RulesError(msg, file=path, line=line_of(lines, key_path), field=field_name, hint=hint)
+
+
+KINDS: dict[str, type[BaseModel]] = {
+    "departments": m.DepartmentsCondition, "case_type": m.CaseTypeCondition, "duration": m.DurationCondition,
+    "age": m.AgeCondition, "age_transition": m.AgeTransitionCondition, "persistence": m.PersistenceCondition,
+}
+
+
+def _known_keys(data: dict, parent: KeyPath) -> list[str]:
+    """The keys the model at `parent` accepts (for 'did you mean')."""
+    shape = tuple("#" if isinstance(p, int) else p for p in parent)
+    model: type[BaseModel] | None = {
+        (): m.RuleSet, ("rules", "#"): m.Rule, ("rules", "#", "family"): m.Family,
+        ("rules", "#", "exclusions"): m.Exclusions,
+    }.get(shape)
+    if model is None and shape in (("rules", "#", "conditions", "#"), ("rules", "#", "family", "child", "#"),
+                                   ("rules", "#", "family", "parent", "#")):
+        node: object = data
+        for part in parent:
+            node = node[part]
+        model = KINDS.get(node.get("kind")) if isinstance(node, dict) else None
+    return list(model.model_fields) if model else []
+
+
+def _semantic(loaded: LoadedRules, config: SourcesConfig | None) -> list[RulesError]:
+    """Checks that need the whole file or the sources: duplicate ids, departments, case types, lists."""
+    rs, lines, path = loaded.rules, loaded.lines, loaded.file
+    problems: list[RulesError] = []
+
+    def add(key: KeyPath, msg: str, hint: str) -> None:
+        problems.append(RulesError(msg, file=path, line=line_of(lines, key), field=dotted(key), hint=hint))
+
+    seen: dict[str, int] = {}
+    for i, rule in enumerate(rs.rules):
+        if rule.id in seen:
+            add(("rules", i, "id"), f"rule id '{rule.id}' is used twice (first in rules[{seen[rule.id]}])",
+                "give every rule its own id: flags and history are kept per rule id")
+        seen.setdefault(rule.id, i)
+        if config is not None:
+            _check_vocabulary(rule, i, config, add)
+        for role, j, cond in rule.all_conditions():
+            if role != "subject" and cond.kind == "persistence":
+                add(_cond_key(i, role, j), "persistence belongs in the rule's conditions, not in family",
+                    "move it to the rule's conditions: it then applies to every flagged member")
+    for which in ("exclusions", "inclusions"):
+        listed = loaded.list_path(which)
+        if listed is not None and not listed.is_file():
+            add((f"manual_{which}",), f"the manual {which[:-1]} list {listed} does not exist",
+                f"create a CSV with the columns {', '.join(MANUAL_COLUMNS)} (paths are relative to the rule file)")
+    return problems
+
+
+def _cond_key(i: int, role: str, j: int) -> KeyPath:
+    return ("rules", i, "conditions", j) if role == "subject" else ("rules", i, "family", role, j)
+
+
+def _check_vocabulary(rule: m.Rule, i: int, config: SourcesConfig, add) -> None:
+    departments = list(config.departments)
+    types: dict[str, set[str]] = {}
+    for src in config.sources:
+        types.setdefault(src.department, set()).update(src.case_types)
+
+    def dept(key: KeyPath, name: str) -> None:
+        if name not in departments:
+            close = difflib.get_close_matches(name, departments, n=1)
+            add(key, f"unknown department '{name}'",
+                (f"did you mean '{close[0]}'? " if close else "") + f"departments in {config.file}: {', '.join(departments)}")
+
+    def case_types(key: KeyPath, department: str, names: list[str]) -> None:
+        known = sorted(types.get(department, set()))
+        for k, name in enumerate(names):
+            if department in departments and name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                add(key + (k,), f"unknown case type '{name}' for {department}",
+                    (f"did you mean '{close[0]}'? " if close else "") + f"case types of {department} in {config.file}: {', '.join(known) or 'none'}")
+
+    for role, j, cond in rule.all_conditions():
+        key = _cond_key(i, role, j)
+        if cond.kind == "departments":
+            for field_name in ("of", "all_of"):
+                for k, name in enumerate(getattr(cond, field_name) or []):
+                    dept(key + (field_name, k), name)
+            for name, listed in cond.case_types.items():
+                dept(key + ("case_types", name), name)
+                case_types(key + ("case_types", name), name, listed)
+        elif cond.kind in ("case_type", "duration"):
+            dept(key + ("department",), cond.department)
+            case_types(key + ("case_types",), cond.department, cond.case_types)
+    for k, name in enumerate(rule.notify or []):
+        dept(("rules", i, "notify", k), name)

@@ -1,0 +1,138 @@
+"""The whole pipeline on the tiny hand-written municipality: results, files, failure safety."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import stat
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from conftest import EXPECTED_DEFAULT, JOB_CSV, write_municipality
+from targetgroup import pipeline
+from targetgroup.errors import InputError, RunError
+from targetgroup.pipeline import RunSettings, run_pipeline
+
+AS_OF = date(2026, 11, 1)
+
+
+def _settings(sources: Path, tmp_path: Path, **kw) -> RunSettings:
+    return RunSettings(sources=sources, as_of=kw.pop("as_of", AS_OF), out=tmp_path / "reports", **kw)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_overlap_on_hand_written_data(tiny, tmp_path):
+    run = run_pipeline(_settings(tiny, tmp_path))
+    targets = run.summary["identify"]
+    assert targets["citizens_flagged"] == len(EXPECTED_DEFAULT)
+    with duckdb.connect(str(tmp_path / "reports" / "warehouse.duckdb"), read_only=True) as con:
+        got = con.execute("select cpr, departments from targets order by cpr").fetchall()
+    assert {cpr: list(depts) for cpr, depts in got} == EXPECTED_DEFAULT
+
+
+def test_flag_lists_hold_only_citizens_the_department_serves(tiny, tmp_path):
+    run = run_pipeline(_settings(tiny, tmp_path))
+    job = pd.read_csv(run.report_dir / "flags_JOB.csv", encoding="utf-8-sig", dtype=str)
+    buf = pd.read_csv(run.report_dir / "flags_BUF.csv", encoding="utf-8-sig", dtype=str)
+    assert sorted(job["cpr"]) == ["010180-0001", "030390-0004"]
+    assert buf.empty  # the BUF child is not flagged; BUF serves no flagged citizen
+    row = job.set_index("cpr").loc["010180-0001"]
+    assert row["other_departments"] == "SOC" and row["other_contacts"] == "SOC: Sara Soc (Voksen)"
+    assert (run.report_dir / "flags_JOB.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM for Excel
+
+
+def test_outputs_are_owner_only_and_counts_suppressed(tiny, tmp_path):
+    run = run_pipeline(_settings(tiny, tmp_path))
+    for path in run.report_dir.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+    assert stat.S_IMODE(run.report_dir.stat().st_mode) == 0o700
+    counts = pd.read_csv(run.report_dir / "leadership_counts.csv", encoding="utf-8-sig", dtype=str)
+    assert set(counts["citizens"]) == {"<5"}
+    # rules_hash is a hex sha256 (it may hold digit runs); every other cell must not look like a CPR
+    assert set(counts.pop("rules_hash")) == {run.summary["rules_hash"]}
+    assert not counts.apply(lambda col: col.str.contains(r"\d{6}", regex=True)).any().any()
+
+
+def test_manifest_describes_inputs_and_stages(tiny, tmp_path):
+    run = run_pipeline(_settings(tiny, tmp_path))
+    manifest = json.loads((run.report_dir / "manifest.json").read_text())
+    assert manifest["status"] == "committed" and manifest["as_of"] == "2026-11-01"
+    by_source = {i["source"]: i for i in manifest["inputs"]}
+    assert by_source["job"]["rows_read"] == 5 and len(by_source["job"]["sha256"]) == 64
+    assert {"extract", "stage", "identify", "deliver", "commit"} <= set(manifest["duration_seconds"])
+    assert manifest["versions"]["duckdb"].startswith("2.")
+
+
+def test_rejected_rows_are_counted_with_reasons(tmp_path):
+    bad_job = JOB_CSV + "A303900004,J9,Jobparat kontanthjælp,AKT,2020-01-01,,Jens Job,Team A\n" \
+                        "0303900004,J8,Jobparat kontanthjælp,AKT,01-01-2020,,Jens Job,Team A\n"
+    sources = write_municipality(tmp_path / "in", **{"job.csv": bad_job})
+    run = run_pipeline(_settings(sources, tmp_path))
+    staged = run.summary["stage"]
+    assert staged.rows_rejected["job"] == 2
+    assert staged.reject_reasons["job"] == {
+        "cpr: CPR contains characters other than digits, dashes and spaces": 1,
+        "start_date: start date '...' does not match %Y-%m-%d": 1,
+    }
+
+
+def test_failed_run_leaves_warehouse_unchanged(tiny, tmp_path, monkeypatch):
+    settings = _settings(tiny, tmp_path)
+    run_pipeline(settings)
+    warehouse = settings.warehouse_path
+    before = _sha(warehouse)
+
+    def explode(run):
+        raise RuntimeError("injected")
+    monkeypatch.setattr(pipeline, "deliver", explode)
+    with pytest.raises(RuntimeError):
+        run_pipeline(_settings(tiny, tmp_path, as_of=date(2026, 11, 2)))
+    assert _sha(warehouse) == before
+
+
+def test_failure_inside_the_commit_rolls_back(tiny, tmp_path):
+    settings = _settings(tiny, tmp_path)
+    run_pipeline(settings)
+    before = _sha(settings.warehouse_path)
+    run = pipeline.prepare(_settings(tiny, tmp_path, as_of=date(2026, 11, 2)))
+    pipeline.extract(run)
+    pipeline.stage(run)
+    pipeline.identify(run)
+    pipeline.deliver(run)
+
+    def explode(con):
+        raise RuntimeError("injected midway through the commit")
+    run.commit_steps.append(explode)
+    with pytest.raises(RuntimeError):
+        pipeline.commit(run)
+    assert _sha(settings.warehouse_path) == before
+
+
+def test_first_run_that_fails_leaves_no_warehouse(tmp_path):
+    sources = write_municipality(tmp_path / "in", **{"job.csv": "cpr,id\n"})
+    settings = _settings(sources, tmp_path)
+    with pytest.raises(InputError, match="mapped column"):
+        run_pipeline(settings)
+    assert not settings.warehouse_path.exists()
+
+
+def test_run_into_the_past_is_refused(tiny, tmp_path):
+    run_pipeline(_settings(tiny, tmp_path))
+    with pytest.raises(RunError, match="before the last committed run"):
+        run_pipeline(_settings(tiny, tmp_path, as_of=date(2026, 10, 1)))
+    run_pipeline(_settings(tiny, tmp_path, as_of=date(2026, 10, 1), rebuild=True))
+
+
+def test_second_run_on_the_same_warehouse_is_refused(tiny, tmp_path):
+    settings = _settings(tiny, tmp_path)
+    from targetgroup.warehouse import run_lock
+    with run_lock(settings.warehouse_path):
+        with pytest.raises(RunError, match="another run is using the warehouse"):
+            run_pipeline(settings)
