@@ -8,7 +8,10 @@ CPR reaches the JSON or the HTML GX writes (tests/validate/test_no_cpr_in_report
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +34,18 @@ class Outcome:
     problem: str | None = None   # set when GX could not evaluate the expectation
 
 
+_PRELOAD: list[threading.Thread] = []
+
+
+def preload() -> None:
+    """Start importing Great Expectations in a background thread (once per process)."""
+    if not _PRELOAD and "great_expectations" not in sys.modules:
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        _PRELOAD.append(threading.Thread(target=importlib.import_module, args=("great_expectations",),
+                                         name="gx-import", daemon=True))
+        _PRELOAD[0].start()
+
+
 def unexpected_rows_query(check: Check) -> str:
     """The GX query for a row-level check: the failing rows' keys, never the CPR itself."""
     predicate = check.predicate.replace("{", "{{").replace("}", "}}")
@@ -50,6 +65,8 @@ def _expectation(gx, check: Check):  # noqa: ANN001 - the lazily imported module
 def run_suites(con: duckdb.DuckDBPyConnection, suites: list[Suite], folder: Path) -> tuple[list[Outcome], Path]:
     """Validate every suite against the run's database; returns outcomes and the Data Docs index."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    for thread in _PRELOAD:
+        thread.join()
     import great_expectations as gx  # noqa: PLC0415 - slow import, only when the gate runs
     from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: PLC0415
 
