@@ -20,6 +20,8 @@ CASE_FIELDS_OPTIONAL = ("case_type", "end_date", "caseworker", "team", "consent"
 PERSON_FIELDS_REQUIRED = ("cpr", "birth_date")
 PERSON_FIELDS_OPTIONAL = ("name", "household_id", "mother_cpr", "father_cpr", "death_date",
                           "moved_away_date", "protected")
+MARKING_FIELDS_REQUIRED = ("cpr",)
+MARKING_FIELDS_OPTIONAL = ("marking_code", "start_date", "end_date")
 ENCODINGS = ("utf-8", "latin-1", "cp1252")
 
 SAMPLE_SOURCES = Path(__file__).resolve().parents[2] / "sample_data" / "sources.yaml"
@@ -107,6 +109,17 @@ def _check_columns(columns: dict[str, str], required: tuple[str, ...], optional:
                          f"known: {', '.join(required + optional)}")
 
 
+class MarkingSource(Extract):
+    """The markings a case system holds today (optional): for reconciliation with the register."""
+
+    system: str
+
+    @model_validator(mode="after")
+    def _columns_complete(self) -> "MarkingSource":
+        _check_columns(self.columns, MARKING_FIELDS_REQUIRED, MARKING_FIELDS_OPTIONAL)
+        return self
+
+
 class Quality(_Strict):
     """The optional `quality:` section: how strict the quality gate is (docs/quality.md)."""
 
@@ -118,11 +131,17 @@ class Quality(_Strict):
 
 
 class SourcesConfig(_Strict):
-    """The whole sources file. `base` is the folder relative paths are resolved against."""
+    """The whole sources file. `base` is the folder relative paths are resolved against.
+
+    `markings` (optional) lists the coordinated-course markings each case system holds today;
+    `suppressions` (optional) is the folder of the departments' removal files (CSV).
+    """
 
     departments: dict[str, Department]
     persons: PersonSource
     sources: list[CaseSource]
+    markings: list[MarkingSource] = []
+    suppressions: str | None = None
     quality: Quality = Quality()
     file: Path = Path("sources.yaml")
     base: Path = Path(".")
@@ -210,10 +229,22 @@ def _check_consistency(config: SourcesConfig, lines: dict[KeyPath, int], check_f
             raise ConfigError("consent is mapped but consent_values is missing", file=file,
                               key=dotted(key), line=line_of(lines, ("sources", i)),
                               hint="map each consent value to given or refused, e.g. {ja: given, nej: refused}")
+    for i, marking in enumerate(config.markings):
+        if marking.system not in config.systems:
+            key = ("markings", i, "system")
+            raise ConfigError(f"unknown case system '{marking.system}'", file=file, key=dotted(key),
+                              line=line_of(lines, key),
+                              hint=f"use one of {', '.join(config.systems)} (the systems of the sources)")
+        if marking.name in seen or marking.name == config.persons.name:
+            key = ("markings", i, "name")
+            raise ConfigError(f"source name '{marking.name}' is used twice", file=file, key=dotted(key),
+                              line=line_of(lines, key), hint="give every extract its own name")
+        seen.add(marking.name)
     _check_quality(config, lines)
     if check_files:
         extracts: list[tuple[KeyPath, Extract]] = [(("persons",), config.persons)]
         extracts += [(("sources", i), s) for i, s in enumerate(config.sources)]
+        extracts += [(("markings", i), m) for i, m in enumerate(config.markings)]
         for key_path, extract in extracts:
             if not extract.files(config.base):
                 key = key_path + ("path",)

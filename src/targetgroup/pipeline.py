@@ -1,6 +1,9 @@
 """The pipeline's stages in order, as plain functions over one `Run`, and `run_pipeline` that chains them.
 
-    prepare -> extract -> stage -> validate -> identify -> deliver -> commit -> finish
+    prepare -> extract -> stage -> validate -> identify -> register -> deliver -> commit -> finish
+
+A dry run (`RunSettings.dry_run`) writes every output but skips `commit`: the warehouse, the
+register and the ledger stay as they were, and the manifest says so (status "dry_run").
 
 Every stage takes the `Run`, does its work in the run's in-memory DuckDB connection (tables
 named in each stage module) and returns a small summary with counts only, never CPR numbers,
@@ -22,9 +25,11 @@ from pathlib import Path
 import duckdb
 
 from targetgroup import extract as extract_stage
+from targetgroup import register as flag_register
 from targetgroup import stage as stage_stage
 from targetgroup.config import SAMPLE_SOURCES, SourcesConfig, load_sources
-from targetgroup.deliver import reports
+from targetgroup.deliver import actions as action_files
+from targetgroup.deliver import analyst, excel, figures, html_report, reports, status
 from targetgroup.deliver.files import make_private_dir, write_json, write_text
 from targetgroup.errors import RunError, TargetGroupError
 from targetgroup.rules import DEFAULT_RULES, load_rules
@@ -49,6 +54,9 @@ class RunSettings:
     threads: int | None = None
     memory_limit: str | None = None
     wait_seconds: float = 0.0
+    suppressions: Path | None = None
+    lang: str = "da"
+    dry_run: bool = False
     allow_drop: tuple[str, ...] = ()
 
     @property
@@ -111,7 +119,8 @@ def _check_as_of(run: Run) -> None:
         has_runs = run.con.execute(
             f"select count(*) from duckdb_tables() where database_name = '{ALIAS}' and table_name = 'runs'"
         ).fetchone()[0]
-        last = run.con.execute(f"select max(as_of) from {ALIAS}.runs").fetchone()[0] if has_runs else None
+        last = run.con.execute(f"select max(as_of) from {ALIAS}.runs where status = 'committed'").fetchone()[0] \
+            if has_runs else None
     if last and run.settings.as_of < last and not run.settings.rebuild:
         raise RunError(f"the as-of date {run.settings.as_of} is before the last committed run ({last})",
                        hint="runs move forward in time; pass --rebuild to run for an earlier date anyway")
@@ -190,23 +199,109 @@ def identify(run: Run) -> dict[str, int]:
     return counts
 
 
+def register(run: Run) -> dict[str, int]:
+    """Compare the targets with the flag register: tables flag_status, reg_actions, reg_notices.
+
+    Reads the register from the warehouse, writes nothing there: its writes become commit steps.
+    """
+    settings = run.settings
+    result = run.timed("register", lambda: flag_register.compute(
+        run.con, run.config, as_of=settings.as_of, run_id=run.run_id, warehouse=settings.warehouse_path,
+        rebuild=settings.rebuild, suppressions=settings.suppressions, started_at=run.started_at))
+    run.summary["flags"] = result.flags
+    run.summary["register"] = result
+    run.manifest["register"] = {
+        "flags": result.flags, "citizens": result.citizens, "actions": result.actions,
+        "reconcile": result.reconcile, "suppressions_imported": result.suppressions_imported,
+        "suppressions_applied": result.suppressions_applied, "marking_lists": result.markings_read,
+        "rewound_from": result.rewind_from.isoformat() if result.rewind_from else None,
+        "systems_without_marking_code": result.systems_without_code,
+    }
+    run.commit_steps.extend(flag_register.commit_steps(result, as_of=settings.as_of, run_id=run.run_id))
+    f = result.flags
+    run.progress("register", f"{f['new']:,} new, {f['updated']:,} updated, {f['continuing']:,} continuing, "
+                             f"{f['ended']:,} ended flags")
+    return f
+
+
 def deliver(run: Run) -> dict[str, int]:
-    """Write flag lists and leadership counts into the run's report folder."""
+    """Write the run's deliverables into its report folder (see deliver/); returns flags per department.
+
+    Caseworker lists (flags_<DEPT>.xlsx and .csv), the leadership report (leadership_report.html),
+    leadership_counts.csv and, with a pseudonym key, the analysts' Parquet files (analyst/).
+    Uses the register's `flag_status` when the run has one, else derives it (deliver.status).
+    """
+    settings, con = run.settings, run.con
+    departments = list(run.config.departments)
+    titles = run.summary.get("rule_titles") or _rule_titles(con)
+    rules_hash = run.summary.get("rules_hash")
+
     def work() -> None:
         make_private_dir(run.report_dir)
-        lists = reports.write_flag_lists(run.con, list(run.config.departments), run.report_dir)
-        run.outputs.extend(lists.values())
-        run.outputs.append(reports.write_leadership_counts(run.con, run.report_dir, run.summary.get("rules_hash")))
-        run.outputs.append(reports.write_exclusions(run.con, run.report_dir))
+        status.load_history(con, settings.warehouse_path)
+        run.manifest["flag_status_source"] = status.ensure_flag_status(con, run.run_id, settings.as_of)
+        status.build_courses(con, settings.as_of)
+        changes = status.change_counts(con)
+        run.summary.setdefault("flags", changes)
+        run.outputs.extend(reports.write_flag_lists(con, departments, run.report_dir).values())
+        run.progress("deliver: Excel lists", "started")
+        excel.prepare_rows(con, settings.as_of, settings.lang, titles)
+        run.outputs.extend(excel.write_workbooks(con, departments, run.report_dir, settings.lang,
+                                                 settings.as_of).values())
+        run.progress("deliver: leadership report", "started")
+        fig = figures.collect(con, run.run_id, settings.as_of, run.summary["flags"])
+        run.outputs.append(figures.write_counts_csv(fig, run.report_dir / "leadership_counts.csv", rules_hash))
+        names = {code: (d.name if settings.lang == "da" else d.name_en) for code, d in run.config.departments.items()}
+        report = html_report.write_report(fig, run.report_dir / "leadership_report.html", settings.lang, names,
+                                          titles, rules=(run.summary.get("rules_name"), rules_hash))
+        run.outputs.append(report)
+        run.summary["report_html"] = report
+        run.progress("deliver: analyst files", "started")
+        key = analyst.pseudonym_key()
+        if key is None:
+            run.manifest["analyst_outputs"] = {"written": False, "warning": analyst.NO_KEY_WARNING}
+            run.summary["warnings"] = [*run.summary.get("warnings", []), analyst.NO_KEY_WARNING]
+        else:
+            analyst.install_pseudonym(con, key)
+            files = analyst.write_parquet(con, run.report_dir / "analyst", run.run_id, settings.as_of,
+                                          figures.counts_frame(fig))
+            run.outputs.extend(files)
+            run.manifest["analyst_outputs"] = {"written": True, "files": [f"analyst/{f.name}" for f in files]}
+            run.commit_steps.append(analyst.store_pseudonyms)
+        run.outputs.append(reports.write_exclusions(con, run.report_dir))
+        if "register" in run.summary:
+            run.outputs.extend(action_files.write_actions(con, run.config, run.report_dir,
+                                                          run_id=run.run_id, as_of=settings.as_of))
+            run.outputs.extend(action_files.write_reconcile(con, run.config, run.report_dir))
+            run.outputs.extend(action_files.write_notices(con, departments, run.report_dir))
     run.timed("deliver", work)
-    per_dept = dict(run.con.execute("select department, count(distinct cpr) from flag_list group by 1").fetchall())
-    run.summary["flags_per_department"] = {d: per_dept.get(d, 0) for d in run.config.departments}
-    run.progress("deliver", f"{len(run.outputs)} files in {run.report_dir}")
+    run.summary["flag_changes_per_department"] = status.change_counts_per_department(con, departments)
+    per_dept = dict(con.execute("select department, count(distinct cpr) from caseworker_rows "
+                                "where change <> 'ended' group by 1").fetchall())
+    # citizens with a current flag in each department's caseworker list
+    run.summary["flags_per_department"] = {d: int(per_dept.get(d, 0)) for d in departments}
+    flags = run.summary["flags"]
+    run.progress("deliver", f"{flags['new']:,} new, {flags['continuing']:,} continuing, {flags['ended']:,} ended "
+                            f"flags; {len(run.outputs)} files")
     return run.summary["flags_per_department"]
 
 
+def _rule_titles(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
+    """Rule titles per language from the targets' rule_title_da/_en columns (the rules engine's)."""
+    columns = {r[0] for r in con.execute("describe targets").fetchall()}
+    if not {"rule_title_da", "rule_title_en"} <= columns:
+        return {}
+    rows = con.execute("select distinct rule_id, rule_title_da, rule_title_en from targets").fetchall()
+    return {rule: {"da": da, "en": en} for rule, da, en in rows}
+
+
 def commit(run: Run) -> None:
-    """Store this run's tables and its ledger row in the warehouse, in one transaction."""
+    """Store this run's tables and its ledger row in the warehouse, in one transaction; then
+    (re)create the analyst views. A dry run stores nothing and says so in the manifest."""
+    if run.settings.dry_run:
+        run.manifest["dry_run"] = "outputs written; warehouse, register and ledger not changed"
+        run.progress("commit", "skipped: dry run, the warehouse was not changed")
+        return
     counts = run.summary["identify"]
     flags: dict[str, int] = run.summary.get("flags", {})
 
@@ -229,11 +324,12 @@ def commit(run: Run) -> None:
             [run.run_id, run.settings.as_of, run.started_at, run.summary.get("rules_name"),
              run.summary.get("rules_hash"), str(run.settings.sources), str(run.report_dir),
              counts["targets"], counts["citizens_flagged"], flags.get("new"), flags.get("continuing"),
-             flags.get("ended"), run.summary["flags_per_department"]],
+             flags.get("ended"), run.summary.get("flags_per_department", {})],
         )
 
     steps = [store_snapshot, *run.commit_steps, store_ledger]
     run.timed("commit", lambda: commit_warehouse(run.con, run.settings.warehouse_path, steps))
+    run.manifest["analyst_views"] = analyst.create_views(run.settings.warehouse_path)
     run.progress("commit", f"warehouse {run.settings.warehouse_path}")
 
 
@@ -266,7 +362,9 @@ def finish(run: Run, status: str = "committed", error: TargetGroupError | None =
             "persons": staged.persons if staged else None,
             "cases": staged.cases if staged else None,
             **run.summary.get("identify", {}),
+            "flags": run.summary.get("flags", {}),
             "flags_per_department": run.summary.get("flags_per_department", {}),
+            "flag_changes_per_department": run.summary.get("flag_changes_per_department", {}),
         },
         **run.manifest,
         "outputs": [p.name for p in run.outputs],
@@ -301,6 +399,7 @@ def run_pipeline(settings: RunSettings, progress: Progress | None = None) -> Run
             stage(run)
             validate(run)
             identify(run)
+            register(run)
             deliver(run)
             commit(run)
         except TargetGroupError as exc:
@@ -309,6 +408,6 @@ def run_pipeline(settings: RunSettings, progress: Progress | None = None) -> Run
         except Exception as exc:
             finish(run, status="failed", error=RunError(f"internal error in the pipeline ({type(exc).__name__})"))
             raise
-        finish(run)
+        finish(run, status="dry_run" if settings.dry_run else "committed")
         run.con.close()
         return run

@@ -25,6 +25,9 @@ def run(
     threads: Annotated[Optional[int], typer.Option("--threads", help="DuckDB threads (default: all cores).")] = None,
     memory_limit: Annotated[Optional[str], typer.Option("--memory-limit", help="DuckDB memory limit, e.g. 2GB.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+    suppressions: Annotated[Optional[Path], typer.Option("--suppressions", help="Folder of removal files (<DEPT>.csv); default: suppressions: in the sources file.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the caseworker lists and the leadership report: da or en.")] = "da",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write every output but change nothing in the warehouse (register, ledger).")] = False,
     allow_drop: Annotated[Optional[list[str]], typer.Option("--allow-drop", help="Accept an empty extract or a volume drop for this source tonight (repeatable).")] = None,
 ) -> None:
     """Run the whole pipeline: read the extracts, find the target group, write reports, store the run."""
@@ -32,8 +35,11 @@ def run(
 
     from targetgroup.rules import DEFAULT_RULES  # noqa: PLC0415
 
-    settings = RunSettings(sources=sources, rules=rules or DEFAULT_RULES, as_of=parse_date(as_of), out=out, warehouse=warehouse,
-                           rebuild=rebuild, threads=threads, memory_limit=memory_limit, wait_seconds=wait,
+    if lang not in ("da", "en"):
+        raise typer.BadParameter("--lang must be da or en")
+    settings = RunSettings(sources=sources, rules=rules or DEFAULT_RULES, as_of=parse_date(as_of), out=out,
+                           warehouse=warehouse, rebuild=rebuild, threads=threads, memory_limit=memory_limit,
+                           wait_seconds=wait, lang=lang, dry_run=dry_run, suppressions=suppressions,
                            allow_drop=tuple(allow_drop or ()))
     progress = StageProgress(err, quiet)
     try:
@@ -42,15 +48,31 @@ def run(
         progress.stop()
         fail(exc)
     progress.stop()
-    table = Table(title=f"Target group on {settings.as_of} (run {result.run_id})")
-    table.add_column("department")
-    table.add_column("flagged citizens", justify="right")
-    for dept, n in result.summary["flags_per_department"].items():
-        table.add_row(dept, f"{n:,}")
-    table.add_row("[bold]all[/]", f"[bold]{result.summary['identify']['citizens_flagged']:,}[/]")
+    print_summary(result)
+
+
+def print_summary(result) -> None:
+    """The closing summary: flags new / continuing / ended per department, warnings, what to open."""
+    table = Table(title=f"Target group on {result.settings.as_of} (run {result.run_id})")
+    for name, justify in (("department", "left"), ("new", "right"), ("continuing", "right"),
+                          ("ended", "right"), ("citizens flagged", "right")):
+        table.add_column(name, justify=justify)
+    citizens = result.summary["flags_per_department"]
+    for dept, counts in result.summary["flag_changes_per_department"].items():
+        table.add_row(dept, f"{counts['new']:,}", f"{counts['continuing']:,}", f"{counts['ended']:,}",
+                      f"{citizens.get(dept, 0):,}")
+    flags = result.summary["flags"]
+    table.add_row("[bold]all (flags)[/]", f"[bold]{flags['new']:,}[/]", f"[bold]{flags['continuing']:,}[/]",
+                  f"[bold]{flags['ended']:,}[/]", f"[bold]{result.summary['identify']['citizens_flagged']:,}[/]")
+    table.caption = "per department: citizens in its caseworker list; all: flags (one per citizen per rule)"
     stdout.print(table)
     print_quality(result.manifest.get("quality", {}))
-    stdout.print(f"Open first: {result.report_dir / 'leadership_counts.csv'}  (flag lists: flags_<DEPT>.csv)")
+    for warning in result.summary.get("warnings", []):
+        err.print(f"[yellow]Warning:[/] {warning}", markup=True)
+    if result.settings.dry_run:
+        err.print("[yellow]Dry run:[/] outputs written, the warehouse was not changed.", markup=True)
+    stdout.print(f"Open first: {result.summary['report_html']}", soft_wrap=True)
+    stdout.print(f"Caseworker lists: {result.report_dir}/flags_<DEPT>.xlsx", soft_wrap=True)
 
 
 @app.command()

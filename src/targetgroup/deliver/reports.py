@@ -1,4 +1,4 @@
-"""Flag lists per department and leadership counts, written into the run's report folder."""
+"""Flag lists per department as CSV (the Excel lists are deliver.excel; counts are deliver.figures)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,6 @@ import pandas as pd
 
 from targetgroup.deliver.files import write_csv
 from targetgroup.warehouse import run_sql
-
-SMALL_CELL = 5
-SUPPRESSED = "<5"
 
 FLAG_LIST_COLUMNS = {
     "cpr": "cpr",
@@ -38,20 +35,6 @@ def write_flag_lists(con: duckdb.DuckDBPyConnection, departments: list[str], out
         part = frame.loc[frame["department"] == dept, list(FLAG_LIST_COLUMNS)].rename(columns=FLAG_LIST_COLUMNS)
         written[dept] = write_csv(out_dir / f"flags_{dept}.csv", part)
     return written
-
-
-def suppress_small(counts: pd.Series) -> pd.Series:
-    """Counts 1-4 become '<5' (0 stays 0: an empty cell reveals nobody)."""
-    return counts.map(lambda n: SUPPRESSED if 0 < n < SMALL_CELL else str(n))
-
-
-def write_leadership_counts(con: duckdb.DuckDBPyConnection, out_dir: Path, rules_hash: str | None = None) -> Path:
-    """Write `leadership_counts.csv`: counts only, small cells suppressed, with the rule set's hash."""
-    run_sql(con, "leadership.sql")
-    frame = con.execute("select * from leadership_counts").df()
-    frame["citizens"] = suppress_small(frame["citizens"])
-    frame["rules_hash"] = rules_hash
-    return write_csv(out_dir / "leadership_counts.csv", frame)
 
 
 def write_exclusions(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Path:

@@ -154,7 +154,11 @@ def _ages(rng, kind, hh, hh_kind, pos, adult) -> np.ndarray:
     parent_age = rng.uniform(22, 58, size=n_hh)
     with_kids = kind >= COUPLE_KIDS
     first_age = np.where(with_kids, parent_age, lone_age)
-    partner_age = np.clip(first_age + rng.normal(2, 3, size=n_hh), 18.2, 100.9)
+    partner_age = first_age + rng.normal(2, 3, size=n_hh)
+    # Redraw out-of-range partners within a year of the limit: clipping would pile thousands of
+    # citizens onto one birth date, more than that date has CPR numbers for.
+    partner_age = np.where(partner_age < 18, 18 + rng.random(n_hh), partner_age)
+    partner_age = np.where(partner_age >= 101, 100 + rng.random(n_hh), partner_age)
     eldest_child = np.minimum(parent_age - 19, 24.9)
 
     age = np.where(pos == 0, first_age[hh], partner_age[hh])
@@ -224,15 +228,24 @@ def unique_cprs(rng: np.random.Generator, birth: np.ndarray, male: np.ndarray,
     ddmmyy = (monthday % 100) * 10_000 + (monthday // 100) * 100 + years % 100
     cpr = np.zeros(len(birth), dtype=np.int64)
     todo = np.arange(len(birth))
-    taken = np.array([], dtype=np.int64) if taken is None else taken
-    while len(todo):
-        cpr[todo] = _draw_cpr(rng, ddmmyy[todo], years[todo], male[todo])
-        _, first = np.unique(cpr, return_index=True)
-        clash = np.ones(len(cpr), dtype=bool)
-        clash[first] = False
-        clash |= np.isin(cpr, taken)
-        todo = np.flatnonzero(clash)
-    return cpr
+    # `settled` stays sorted: sorting and searchsorted instead of np.unique/np.isin, whose hash
+    # tables take seconds per call at millions of rows.
+    settled = np.sort(np.array([], dtype=np.int64) if taken is None else taken)
+    for _ in range(200):
+        if not len(todo):
+            return cpr
+        drawn = _draw_cpr(rng, ddmmyy[todo], years[todo], male[todo])
+        order = np.argsort(drawn, kind="stable")
+        ordered = drawn[order]
+        repeat = np.zeros(len(drawn), dtype=bool)
+        repeat[order[1:][ordered[1:] == ordered[:-1]]] = True
+        at = np.searchsorted(settled, drawn)
+        repeat |= settled[np.minimum(at, len(settled) - 1)] == drawn if len(settled) else False
+        cpr[todo[~repeat]] = drawn[~repeat]
+        accepted = np.sort(drawn[~repeat])  # np.insert keeps sorted order only for sorted values
+        settled = np.insert(settled, np.searchsorted(settled, accepted), accepted)
+        todo = todo[repeat]
+    raise ValueError(f"{len(todo)} citizens share a birth date with too many others to get a unique CPR number")
 
 
 def _draw_cpr(rng, ddmmyy, years, male) -> np.ndarray:

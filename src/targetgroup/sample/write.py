@@ -93,6 +93,7 @@ def write_csv(table: pa.Table, path: Path, encoding: str, delimiter: str, date_f
     target = path if encoding.replace("_", "-").lower() in ("utf-8", "utf8") else path.with_name(path.name + ".utf8.tmp")
     con = duckdb.connect()
     try:
+        con.execute("set enable_progress_bar = false")
         con.register("extract", table)
         options = f"format csv, header true, delimiter '{delimiter}', dateformat '{date_format}'"
         con.execute(f"copy (select * from extract) to '{target}' ({options})")

@@ -1,0 +1,173 @@
+"""Prefect flows that wire the library's stage functions (targetgroup.pipeline) in pipeline order.
+
+    nightly(as_of=None, sources=..., out="reports", ...)  the scheduled run (flows/deploy.py)
+    adhoc(as_of, rules=None, dry_run=True, ...)            for analysts: a run for any date, by
+                                                            default a dry run (outputs, no register change)
+
+Privacy: parameters are dates, paths and switches only (stored in Prefect's database in plain
+text); tasks return objects that stay in memory (NO_CACHE, results not persisted); log lines
+carry counts only; an unexpected exception is replaced by its type name before Prefect stores
+its text. On failure a hook writes ALERT.txt into the run folder (or OUT when the run never got
+one) and logs one line, neither with any CPR.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.logging.loggers import flow_run_logger
+from prefect.tasks import exponential_backoff
+
+from targetgroup import pipeline
+from targetgroup.config import SAMPLE_SOURCES
+from targetgroup.deliver.files import write_text
+from targetgroup.errors import RunError, TargetGroupError
+from targetgroup.warehouse import run_lock
+
+TASK = {"cache_policy": NO_CACHE, "persist_result": False, "log_prints": False}
+# run folders of flow runs in this process, so the failure hook can put ALERT.txt there
+RUN_FOLDERS: dict[str, Path] = {}
+
+
+def _safe(stage_fn):
+    """Call a stage; any non-project exception becomes a RunError naming only its type (no data)."""
+    def call(*args):
+        try:
+            return stage_fn(*args)
+        except TargetGroupError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - its text may quote input rows
+            raise RunError(f"internal error in {stage_fn.__name__} ({type(exc).__name__})") from None
+    call.__name__ = stage_fn.__name__
+    return call
+
+
+@task(name="prepare", **TASK)
+def prepare_task(settings: pipeline.RunSettings) -> pipeline.Run:
+    """Load the configuration, open the work connection, check the as-of date."""
+    def progress(stage: str, detail: str) -> None:
+        if detail != "started":
+            get_run_logger().info("%s: %s", stage, detail)  # counts and paths only (pipeline's contract)
+    return _safe(pipeline.prepare)(settings, progress)
+
+
+@task(name="extract", retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=10),
+      retry_jitter_factor=0.5, **TASK)
+def extract_task(run: pipeline.Run) -> dict[str, int]:
+    """Read every extract (retried with back-off: files may still be arriving)."""
+    return _safe(pipeline.extract)(run)
+
+
+@task(name="stage", **TASK)
+def stage_task(run: pipeline.Run) -> dict[str, int]:
+    """Build the canonical persons, cases and rejects tables."""
+    return _safe(pipeline.stage)(run)
+
+
+@task(name="validate", **TASK)
+def validate_task(run: pipeline.Run) -> dict[str, int]:
+    """The quality gate: expectations, quarantine, volume guard (stops the run on errors)."""
+    return _safe(pipeline.validate)(run)
+
+
+@task(name="identify", **TASK)
+def identify_task(run: pipeline.Run) -> dict[str, int]:
+    """Find the target group on the as-of date."""
+    return _safe(pipeline.identify)(run)
+
+
+@task(name="register", **TASK)
+def register_task(run: pipeline.Run) -> dict[str, int]:
+    """Compare the target group with the flag register; actions and notices (no warehouse writes)."""
+    return _safe(pipeline.register)(run)
+
+
+@task(name="deliver", **TASK)
+def deliver_task(run: pipeline.Run) -> dict[str, int]:
+    """Write caseworker lists, the leadership report and analyst files."""
+    return _safe(pipeline.deliver)(run)
+
+
+@task(name="commit", **TASK)
+def commit_task(run: pipeline.Run) -> None:
+    """Store the run in the warehouse in one transaction (skipped in a dry run)."""
+    _safe(pipeline.commit)(run)
+
+
+@task(name="finish", **TASK)
+def finish_task(run: pipeline.Run, status: str, error: TargetGroupError | None = None) -> str:
+    """Write the run manifest; returns its path."""
+    return str(pipeline.finish(run, status=status, error=error))
+
+
+def _settings(as_of: date | None, sources: str, out: str, warehouse: str | None, rules: str | None,
+              lang: str, dry_run: bool, rebuild: bool) -> pipeline.RunSettings:
+    extra = {"rules": Path(rules)} if rules else {}
+    return pipeline.RunSettings(sources=Path(sources), as_of=as_of or date.today(), out=Path(out),
+                                warehouse=Path(warehouse) if warehouse else None, lang=lang,
+                                dry_run=dry_run, rebuild=rebuild, wait_seconds=600.0, **extra)
+
+
+def run_stages(settings: pipeline.RunSettings, flow_run_id: str | None) -> dict[str, object]:
+    """The pipeline in order, as tasks, under the warehouse lock (mirrors pipeline.run_pipeline)."""
+    with run_lock(settings.warehouse_path, settings.wait_seconds):
+        run = prepare_task(settings)
+        if flow_run_id:
+            RUN_FOLDERS[flow_run_id] = run.report_dir
+        try:
+            extract_task(run)
+            stage_task(run)
+            validate_task(run)
+            identify_task(run)
+            register_task(run)
+            deliver_task(run)
+            commit_task(run)
+        except TargetGroupError as exc:
+            finish_task(run, "failed", exc)
+            raise
+        except Exception as exc:
+            finish_task(run, "failed", RunError(f"internal error ({type(exc).__name__})"))
+            raise
+        finish_task(run, "dry_run" if settings.dry_run else "committed")
+        run.con.close()
+    flags = run.summary.get("flags", {})
+    get_run_logger().info("run %s done: %s citizens flagged; flags new %s, continuing %s, ended %s; report %s",
+                          run.run_id, run.summary["identify"]["citizens_flagged"], flags.get("new"),
+                          flags.get("continuing"), flags.get("ended"), run.summary.get("report_html"))
+    return {"run_id": run.run_id, "report_dir": str(run.report_dir), "flags": dict(flags)}
+
+
+def alert_on_failure(flow, flow_run, state) -> None:
+    """Failure hook: one log line and ALERT.txt in the run folder (or in OUT), without any CPR."""
+    folder = RUN_FOLDERS.pop(str(flow_run.id), None) or Path(flow_run.parameters.get("out", "reports"))
+    message = (f"ALERT: targetgroup flow '{flow.name}' run '{flow_run.name}' failed at "
+               f"{datetime.now().isoformat(timespec='seconds')} (state {state.name}). "
+               f"{state.message or ''}\nSee manifest.json and FAILED.txt in {folder}; nothing was stored "
+               f"in the warehouse.\n")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_text(folder / "ALERT.txt", message)
+    finally:
+        flow_run_logger(flow_run, flow).error(message.strip())
+
+
+@flow(name="targetgroup-nightly", on_failure=[alert_on_failure], persist_result=False, log_prints=False)
+def nightly(as_of: date | None = None, sources: str = str(SAMPLE_SOURCES), out: str = "reports",
+            warehouse: str | None = None, rules: str | None = None, lang: str = "da",
+            rebuild: bool = False) -> dict[str, object]:
+    """The nightly run: find the target group on AS_OF (default today), write reports, store the run."""
+    from prefect.runtime import flow_run  # noqa: PLC0415
+    settings = _settings(as_of, sources, out, warehouse, rules, lang, False, rebuild)
+    return run_stages(settings, flow_run.id)
+
+
+@flow(name="targetgroup-adhoc", on_failure=[alert_on_failure], persist_result=False, log_prints=False)
+def adhoc(as_of: date, rules: str | None = None, dry_run: bool = True, sources: str = str(SAMPLE_SOURCES),
+          out: str = "reports/adhoc", warehouse: str | None = "reports/warehouse.duckdb", lang: str = "da") -> dict[str, object]:
+    """An analyst's run for any date and rule set; a dry run by default (changes no register)."""
+    from prefect.runtime import flow_run  # noqa: PLC0415
+    settings = _settings(as_of, sources, out, warehouse, rules, lang, dry_run, rebuild=True)
+    return run_stages(settings, flow_run.id)

@@ -1,0 +1,90 @@
+"""What the deliverables need from earlier runs: the ledger, the flag history, this run's changes.
+
+    load_history(con, warehouse)  -> tables hist_runs, hist_targets, hist_flags (empty if none)
+    ensure_flag_status(con, ...)  -> table flag_status (the register's, or derived: see below)
+    build_courses(con, as_of)     -> table courses (sql/courses.sql)
+
+`flag_status` (one row per citizen per rule: rule_id, subject_id, cpr, family_id, change
+'new'|'continuing'|'updated'|'ended', flag_id, flag_valid_from, end_reason, departments) is made
+by the flag register. When a run has no register (the table does not exist), it is derived
+from `targets` and the committed runs' targets (sql/flag_status_fallback.sql): a flag is an
+unbroken series of runs in which the subject met the rule.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from targetgroup.warehouse import ALIAS, attached, run_sql
+
+HIST_RUNS_EMPTY = ("select ''::varchar as run_id, null::date as as_of, null::timestamp as started_at, "
+                   "0::integer as targets, 0::integer as citizens_flagged, 0::integer as flags_new, "
+                   "0::integer as flags_continuing, 0::integer as flags_ended limit 0")
+HIST_TARGETS_EMPTY = ("select ''::varchar as run_id, null::date as as_of, ''::varchar as rule_id, "
+                      "''::varchar as subject_id, ''::varchar as cpr, ''::varchar as family_id, "
+                      "[]::varchar[] as departments limit 0")
+HIST_FLAGS_EMPTY = ("select ''::varchar as flag_id, ''::varchar as rule_id, null::date as valid_from, "
+                    "null::date as valid_to limit 0")
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str, database: str | None = None) -> bool:
+    """True if table `name` exists (in `database`, or as a temp/main table of the work connection)."""
+    where = f"database_name = '{database}'" if database else "database_name in ('temp', 'memory')"
+    return con.execute(f"select count(*) from duckdb_tables() where {where} and table_name = ?",
+                       [name]).fetchone()[0] > 0
+
+
+def load_history(con: duckdb.DuckDBPyConnection, warehouse: Path) -> int:
+    """Copy the committed runs' ledger, targets and flags into hist_* tables; returns #runs."""
+    with attached(con, warehouse, read_only=True) as exists:
+        runs = exists and has_table(con, "runs", ALIAS)
+        targets = exists and has_table(con, "targets", ALIAS)
+        flags = exists and has_table(con, "flags", ALIAS)
+        con.execute("create or replace temp table hist_runs as " + (
+            f"""select run_id, as_of, started_at, targets, citizens_flagged, flags_new, flags_continuing,
+                       flags_ended from {ALIAS}.runs where status = 'committed'""" if runs else HIST_RUNS_EMPTY))
+        con.execute("create or replace temp table hist_targets as " + (
+            f"""select run_id, as_of, rule_id, subject_id, cpr, family_id, departments from {ALIAS}.targets
+                where run_id in (select run_id from hist_runs)""" if targets else HIST_TARGETS_EMPTY))
+        con.execute("create or replace temp table hist_flags as " + (
+            f"select flag_id, rule_id, valid_from, valid_to from {ALIAS}.flags" if flags else HIST_FLAGS_EMPTY))
+    return con.execute("select count(*) from hist_runs").fetchone()[0]
+
+
+def ensure_flag_status(con: duckdb.DuckDBPyConnection, run_id: str, as_of: date) -> str:
+    """Make sure `flag_status` exists; returns 'register' or 'derived' (where it came from)."""
+    if has_table(con, "flag_status"):
+        con.execute("""create or replace temp table course_history as
+                       select flag_id, any_value(rule_id) as rule_id, min(valid_from) as valid_from,
+                              case when bool_or(valid_to is null) then null else max(valid_to) end as valid_to
+                       from hist_flags group by flag_id""")
+        return "register"
+    run_sql(con, "flag_status_fallback.sql", {"as_of": as_of, "run_id": run_id})
+    return "derived"
+
+
+def build_courses(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
+    """Create `courses` (one row per course after this run); returns the number of courses."""
+    run_sql(con, "courses.sql", {"as_of": as_of})
+    return con.execute("select count(*) from courses").fetchone()[0]
+
+
+def change_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Flags new / continuing (incl. updated) / ended in this run, counted per flag."""
+    rows = dict(con.execute("""select case when change = 'updated' then 'continuing' else change end,
+                                      count(distinct flag_id)
+                               from flag_status group by 1""").fetchall())
+    return {k: int(rows.get(k, 0)) for k in ("new", "continuing", "ended")}
+
+
+def change_counts_per_department(con: duckdb.DuckDBPyConnection, departments: list[str]) -> dict[str, dict[str, int]]:
+    """Per department: citizens with a new / continuing / ended flag in its caseworker list."""
+    rows = con.execute("""select department, change_group, count(distinct cpr) from caseworker_rows
+                          group by all""").fetchall() if has_table(con, "caseworker_rows") else []
+    out = {d: {"new": 0, "continuing": 0, "ended": 0} for d in departments}
+    for dept, change, n in rows:
+        out.setdefault(dept, {"new": 0, "continuing": 0, "ended": 0})[change] = int(n)
+    return out

@@ -1,0 +1,67 @@
+"""The register's state before a run: copied from the warehouse into the in-memory schema `reg`.
+
+The warehouse is attached read-only just long enough to copy the register's tables into `reg`
+(an in-memory database attached to the run's work connection); everything after that works on
+the copy, so the warehouse is written only by the commit steps (see `store.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from targetgroup.warehouse import ALIAS, _statements, attached, sql_text
+
+WORK = "reg"
+TABLES = ("flags", "markings", "actions", "suppressions", "last_active_cases", "register_runs",
+          "flags_rewound", "markings_rewound")
+
+
+@dataclass(frozen=True)
+class Before:
+    """What the last committed runs left: dates only, no data."""
+
+    last_as_of: date | None
+    rewind_from: date | None
+
+
+def register_sql(con: duckdb.DuckDBPyConnection, name: str, db: str, params: dict | None = None) -> None:
+    """Run every statement of `sql/register/<name>` with `{db}` set to the schema `db`."""
+    text = sql_text(f"register/{name}").replace("{db}", db)
+    for statement in _statements(text):
+        used = {k: v for k, v in (params or {}).items() if f"${k}" in statement}
+        con.execute(statement, used or None)
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, db: str, table: str) -> bool:
+    """Does `db.table` exist?"""
+    return con.execute("select count(*) from duckdb_tables() where database_name = ? and table_name = ?",
+                       [db, table]).fetchone()[0] > 0
+
+
+def load(con: duckdb.DuckDBPyConnection, warehouse: Path, as_of: date, run_id: str, rebuild: bool) -> Before:
+    """Copy the register from `warehouse` into `reg`; rewind it when rebuilding into the past."""
+    con.execute(f"detach database if exists {WORK}")
+    con.execute(f"attach ':memory:' as {WORK}")
+    register_sql(con, "schema.sql", WORK)
+    last_as_of = None
+    with attached(con, warehouse, read_only=True) as exists:
+        if exists:
+            for table in TABLES:
+                if table_exists(con, ALIAS, table):
+                    con.execute(f"insert into {WORK}.{table} by name select * from {ALIAS}.{table}")
+            if table_exists(con, ALIAS, "runs"):
+                last_as_of = con.execute(
+                    f"select max(as_of) from {ALIAS}.runs where status = 'committed'").fetchone()[0]
+    rewind_from = as_of if rebuild and last_as_of is not None and as_of < last_as_of else None
+    if rewind_from is not None:
+        register_sql(con, "rewind.sql", WORK, {"as_of": rewind_from, "run_id": run_id})
+    return Before(last_as_of=last_as_of, rewind_from=rewind_from)
+
+
+def previous_as_of(con: duckdb.DuckDBPyConnection, as_of: date) -> date | None:
+    """The as-of of the last run before `as_of` whose active cases are in `reg.last_active_cases`."""
+    return con.execute(f"select max(as_of) from {WORK}.last_active_cases where as_of <= ?", [as_of]).fetchone()[0]

@@ -1,0 +1,340 @@
+-- Compare today's targets with the register as it stood before this run (schema `reg`).
+-- Inputs: targets, active_cases, persons, reg.flags, reg.suppressions; $as_of, $run_id,
+-- $prev_as_of (as-of of the last committed run, or null).
+-- Outputs (temp tables): reg_today, reg_suppression_state, reg_compare, reg_flag_closes,
+-- reg_flag_opens, flag_status.
+
+-- reg_today: one row per subject per rule meeting the rule on $as_of (before removals).
+create or replace temp table reg_today as
+with per_subject as (
+    select
+        rule_id,
+        subject_type,
+        subject_id,
+        min(family_id) as family_id,
+        list_sort(list_distinct(list(cpr))) as members,
+        list_sort(list_distinct(flatten(list(departments)))) as departments,
+        list_sort(list_distinct(flatten(list(case_keys)))) as case_keys,
+        list_sort(list_distinct(flatten(list(reason_codes)))) as reason_codes,
+        list_sort(list_distinct(flatten(list(coalesce(notify_departments, departments))))) as notify_departments
+    from targets
+    group by rule_id, subject_type, subject_id
+),
+
+final as (
+    select rule_id, subject_type, subject_id, family_id, members, departments, case_keys,
+        reason_codes, notify_departments
+    from per_subject
+)
+
+select * from final;
+
+-- reg_suppression_state: one row per live removal (not lifted, not ended) per subject it
+-- matches today (or one row with no subject): does it still apply, has it expired, or has
+-- a department become involved that was not involved when it was made (overridden)?
+create or replace temp table reg_suppression_state as
+with live as (
+    select *
+    from reg.suppressions
+    where lifted_at is null and ended_run is null
+),
+
+matched as (
+    select
+        s.suppression_id,
+        t.subject_id as today_subject_id,
+        list_filter(t.departments, lambda d: not list_contains(s.departments, d)) as new_departments
+    from live as s
+    join reg_today as t
+        on t.rule_id = s.rule_id
+        and (t.subject_id = s.subject_id or list_contains(t.members, s.cpr))
+),
+
+final as (
+    select
+        l.suppression_id, l.rule_id, l.cpr, l.subject_id, l.removed_by, l.created_at,
+        m.today_subject_id,
+        coalesce(m.new_departments, []) as new_departments,
+        case
+            when l.until is not null and l.until <= $as_of then 'expired'
+            when len(coalesce(m.new_departments, [])) > 0 then 'overridden'
+            else 'applies'
+        end as state
+    from live as l
+    left join matched as m using (suppression_id)
+)
+
+select * from final;
+
+-- reg_compare: one row per subject per rule that meets the rule today (and is not removed)
+-- or had an open flag before this run; `change` says what happens to it.
+create or replace temp table reg_compare as
+with removed as (
+    select distinct rule_id, today_subject_id as subject_id
+    from reg_suppression_state
+    where state = 'applies' and today_subject_id is not null
+),
+
+kept as (
+    select t.*
+    from reg_today as t
+    anti join removed as r using (rule_id, subject_id)
+),
+
+open_before as (
+    select *
+    from reg.flags
+    where status = 'open'
+),
+
+joined as (
+    select
+        coalesce(k.rule_id, o.rule_id) as rule_id,
+        coalesce(k.subject_id, o.subject_id) as subject_id,
+        k.rule_id is not null as meets,
+        o.flag_id is not null as was_open,
+        k.subject_type as new_subject_type, k.family_id as new_family_id, k.members as new_members,
+        k.departments as new_departments, k.case_keys as new_case_keys,
+        k.reason_codes as new_reason_codes, k.notify_departments as new_notify_departments,
+        o.flag_id, o.version, o.subject_type as old_subject_type, o.members as old_members,
+        o.departments as old_departments, o.valid_from as old_valid_from
+    from kept as k
+    full join open_before as o using (rule_id, subject_id)
+),
+
+final as (
+    select
+        *,
+        case
+            when not was_open then 'new'
+            when not meets then 'ended'
+            when new_members = old_members and new_departments = old_departments then 'continuing'
+            else 'updated'
+        end as change
+    from joined
+)
+
+select * from final;
+
+-- reg_end_reasons: one row per flag that ends tonight, with a reason a caseworker understands.
+create or replace temp table reg_end_reasons as
+with ended as (
+    select flag_id, rule_id, subject_id, old_subject_type as subject_type, old_members as members,
+        old_departments as departments, old_valid_from as valid_from
+    from reg_compare
+    where change = 'ended'
+),
+
+-- ended although the rule still holds today: only a caseworker's removal does that (a subject
+-- that no longer meets the rule gets the factual reason, even if it was also removed)
+removed as (
+    select e.flag_id
+    from ended as e
+    semi join reg_today as t using (rule_id, subject_id)
+),
+
+member_facts as (
+    select
+        e.flag_id,
+        bool_or(p.cpr is null) as left_register,
+        bool_or(coalesce(p.death_date <= $as_of, false)) as died,
+        bool_or(coalesce(p.moved_away_date <= $as_of, false)) as moved,
+        bool_or(coalesce(tg_age(p.birth_date, $as_of) >= 18
+            and tg_age(p.birth_date, coalesce($prev_as_of, e.valid_from)) < 18, false)) as turned_18
+    from ended as e
+    cross join unnest(e.members) as m(cpr)
+    left join persons as p on p.cpr = m.cpr
+    group by e.flag_id
+),
+
+today_departments as (
+    select e.flag_id, list(distinct a.department) as departments
+    from ended as e
+    cross join unnest(e.members) as m(cpr)
+    join active_cases as a on a.cpr = m.cpr
+    group by e.flag_id
+),
+
+facts as (
+    select
+        e.flag_id,
+        e.subject_type,
+        r.flag_id is not null as removed,
+        f.left_register, f.died, f.moved, f.turned_18,
+        list_sort(list_filter(e.departments,
+            lambda d: not list_contains(coalesce(t.departments, []), d))) as lost_departments
+    from ended as e
+    join member_facts as f using (flag_id)
+    left join removed as r using (flag_id)
+    left join today_departments as t using (flag_id)
+),
+
+final as (
+    select
+        flag_id,
+        case
+            when removed then 'removed by caseworker'
+            when died then if(subject_type = 'family', 'a family member died', 'died')
+            when moved then if(subject_type = 'family', 'a family member moved away', 'moved away')
+            when left_register then 'no longer in the CPR register extract'
+            when len(lost_departments) > 0 then 'case closed in ' || array_to_string(lost_departments, ', ')
+            when turned_18 then if(subject_type = 'family', 'a child in the family turned 18', 'turned 18')
+            else 'no longer meets the rule'
+        end as end_reason
+    from facts
+)
+
+select * from final;
+
+-- reg_flag_closes: one row per register row this run closes (superseded or ended).
+create or replace temp table reg_flag_closes as
+with final as (
+    select
+        c.flag_id,
+        c.version,
+        if(c.change = 'ended', 'ended', 'superseded') as status,
+        $as_of::date as valid_to,
+        $run_id::varchar as closed_run,
+        e.end_reason
+    from reg_compare as c
+    left join reg_end_reasons as e using (flag_id)
+    where c.change in ('ended', 'updated')
+)
+
+select * from final;
+
+-- reg_flag_opens: one row per register row this run opens (a new flag, or a new version).
+create or replace temp table reg_flag_opens as
+with last_id as (
+    select coalesce(max(try_cast(substr(flag_id, 2) as integer)), 0) as n
+    from (select flag_id from reg.flags union all select flag_id from reg.flags_rewound)
+),
+
+new_ids as (
+    select
+        c.rule_id, c.subject_id,
+        'F' || lpad((l.n + row_number() over (order by c.rule_id, c.subject_id))::varchar, 7, '0') as flag_id
+    from reg_compare as c, last_id as l
+    where c.change = 'new'
+),
+
+-- a removal that no longer holds explains why the subject is flagged again
+after_removal as (
+    select
+        rule_id, today_subject_id as subject_id,
+        string_agg(
+            case state
+                when 'overridden' then array_to_string(new_departments, ', ')
+                    || ' involved after removal ' || suppression_id
+                else 'removal ' || suppression_id || ' expired'
+            end, '; ' order by suppression_id) as note
+    from reg_suppression_state
+    where state in ('overridden', 'expired') and today_subject_id is not null
+    group by all
+),
+
+changes as (
+    select
+        c.*,
+        list_filter(c.new_departments, lambda d: not list_contains(c.old_departments, d)) as joined,
+        list_filter(c.old_departments, lambda d: not list_contains(c.new_departments, d)) as left_,
+        len(list_filter(c.new_members, lambda m: not list_contains(c.old_members, m))) as added,
+        len(list_filter(c.old_members, lambda m: not list_contains(c.new_members, m))) as gone
+    from reg_compare as c
+    where c.change in ('new', 'updated')
+),
+
+final as (
+    select
+        coalesce(n.flag_id, c.flag_id) as flag_id,
+        if(c.change = 'new', 1, c.version + 1) as version,
+        c.rule_id,
+        c.new_subject_type as subject_type,
+        c.subject_id,
+        c.new_family_id as family_id,
+        c.new_members as members,
+        c.new_departments as departments,
+        c.new_case_keys as case_keys,
+        c.new_reason_codes as reason_codes,
+        c.new_notify_departments as notify_departments,
+        'open' as status,
+        $as_of::date as valid_from,
+        null::date as valid_to,
+        $run_id::varchar as opened_run,
+        null::varchar as closed_run,
+        case
+            when c.change = 'new' then 'new' || coalesce(': ' || a.note, '')
+            else 'updated: ' || concat_ws('; ',
+                if(len(c.joined) > 0, array_to_string(c.joined, ', ') || ' joined', null),
+                if(len(c.left_) > 0, array_to_string(c.left_, ', ') || ' left', null),
+                if(c.added > 0, c.added || ' member(s) added', null),
+                if(c.gone > 0, c.gone || ' member(s) left', null))
+        end as change,
+        null::varchar as end_reason
+    from changes as c
+    left join new_ids as n using (rule_id, subject_id)
+    left join after_removal as a using (rule_id, subject_id)
+)
+
+select * from final;
+
+-- flag_status: one row per citizen per rule with a flag open after this run or ended by it,
+-- for the deliverables. change: new | continuing | updated | ended.
+create or replace temp table flag_status as
+with episode_start as (
+    select flag_id, min(valid_from) as flag_valid_from
+    from (select flag_id, valid_from from reg.flags union all select flag_id, valid_from from reg_flag_opens)
+    group by flag_id
+),
+
+current_rows as (
+    select o.flag_id, o.version, o.rule_id, o.subject_type, o.subject_id, o.family_id, o.members,
+        o.departments, o.notify_departments, o.valid_from, c.change, null::varchar as end_reason
+    from reg_flag_opens as o
+    join reg_compare as c using (rule_id, subject_id)
+    union all
+    select f.flag_id, f.version, f.rule_id, f.subject_type, f.subject_id, f.family_id, f.members,
+        f.departments, f.notify_departments, f.valid_from, 'continuing', null
+    from reg.flags as f
+    join reg_compare as c using (flag_id, version)
+    where c.change = 'continuing'
+),
+
+ended_rows as (
+    select f.flag_id, f.version, f.rule_id, f.subject_type, f.subject_id, f.family_id, f.members,
+        f.departments, f.notify_departments, f.valid_from, 'ended' as change, x.end_reason
+    from reg.flags as f
+    join reg_flag_closes as x using (flag_id, version)
+    where x.status = 'ended'
+),
+
+-- a member who left a family flag that goes on ends for that citizen
+left_members as (
+    select f.flag_id, f.version, f.rule_id, f.subject_type, f.subject_id, f.family_id,
+        list_filter(f.members, lambda m: not list_contains(o.members, m)) as members,
+        f.departments, f.notify_departments, f.valid_from, 'ended' as change,
+        'no longer part of the family flag' as end_reason
+    from reg.flags as f
+    join reg_flag_closes as x using (flag_id, version)
+    join reg_flag_opens as o using (flag_id)
+    where x.status = 'superseded'
+),
+
+all_rows as (
+    select * from current_rows
+    union all select * from ended_rows
+    union all select * from left_members
+),
+
+final as (
+    select
+        r.rule_id, r.subject_type, r.subject_id, m.cpr, r.family_id, r.change, r.flag_id, r.version,
+        s.flag_valid_from, r.valid_from as version_valid_from, r.end_reason, r.departments,
+        r.notify_departments
+    from all_rows as r
+    cross join unnest(r.members) as m(cpr)
+    join episode_start as s using (flag_id)
+)
+
+select * from final
+order by rule_id, subject_id, cpr;

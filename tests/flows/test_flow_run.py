@@ -1,0 +1,77 @@
+"""The nightly flow on the sample under Prefect's test harness; afterwards no CPR from the sample
+may appear in Prefect's database or logs. The failure hook leaves ALERT.txt without CPR."""
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def harness(tmp_path_factory):
+    from prefect.testing.utilities import prefect_test_harness
+    with prefect_test_harness(server_startup_timeout=120):
+        from prefect.settings import get_current_settings
+        yield get_current_settings()
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory) -> Path:
+    from targetgroup.config import SAMPLE_SOURCES
+    if (SAMPLE_SOURCES.parent / "cpr_register.csv").exists():
+        return SAMPLE_SOURCES
+    from targetgroup.sample import generate
+    out = tmp_path_factory.mktemp("sample")
+    generate(out, reference_date=date(2026, 11, 1))
+    return out / "sources.yaml"
+
+
+def _sample_cprs(sources: Path) -> set[str]:
+    persons = pd.read_csv(sources.parent / "cpr_register.csv", sep=None, engine="python", dtype=str,
+                          encoding="utf-8-sig")
+    column = next(c for c in persons.columns if "cpr" in c.lower())
+    return {re.sub(r"\D", "", v).zfill(10) for v in persons[column].dropna()}
+
+
+def _database_text(settings) -> str:
+    url = settings.server.database.connection_url.get_secret_value()
+    path = Path(url.split("///", 1)[1])
+    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*")).decode("latin-1")
+
+
+def test_nightly_flow_on_the_sample_leaks_no_cpr(harness, sample, tmp_path, monkeypatch, caplog):
+    from flows.pipeline import nightly
+    monkeypatch.setenv("TARGETGROUP_PSEUDONYM_KEY", "k" * 40)
+    result = nightly(as_of=date(2026, 11, 1), sources=str(sample), out=str(tmp_path / "out"))
+    report_dir = Path(result["report_dir"])
+    assert (report_dir / "leadership_report.html").exists() and result["flags"]["new"] > 50
+    cprs = _sample_cprs(sample)
+    assert len(cprs) > 1000
+    db = _database_text(harness)
+    assert "targetgroup-nightly" in db  # the scan reads the right database
+    found = set(re.findall(r"\d{10}", re.sub(r"(\d{6})-(\d{4})", r"\1\2", db))) & cprs
+    assert not found, f"{len(found)} CPR numbers in Prefect's database"
+    logs = caplog.text + "".join(r.getMessage() for r in caplog.records)
+    assert not set(re.findall(r"\d{10}", re.sub(r"(\d{6})-(\d{4})", r"\1\2", logs))) & cprs
+
+
+def test_failure_hook_leaves_an_alert_without_cpr(harness, sample, tmp_path, monkeypatch):
+    from flows.pipeline import nightly
+    from targetgroup import pipeline
+    from targetgroup.errors import RunError
+
+    def broken(run):
+        raise RunError("deliberate failure in deliver")
+    monkeypatch.setattr(pipeline, "deliver", broken)
+    state = nightly(as_of=date(2026, 11, 1), sources=str(sample), out=str(tmp_path / "out"), return_state=True)
+    assert state.is_failed()
+    [alert] = list((tmp_path / "out").glob("*/ALERT.txt"))
+    text = alert.read_text()
+    assert "ALERT" in text and "deliberate failure in deliver" in text
+    assert (alert.parent / "FAILED.txt").exists()
+    assert not set(re.findall(r"\d{10}", text)) & _sample_cprs(sample)
+    assert not (tmp_path / "out" / "warehouse.duckdb").exists()
