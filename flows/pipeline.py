@@ -67,6 +67,12 @@ def stage_task(run: pipeline.Run) -> dict[str, int]:
     return _safe(pipeline.stage)(run)
 
 
+@task(name="validate", **TASK)
+def validate_task(run: pipeline.Run) -> dict[str, int]:
+    """The quality gate: expectations, quarantine, volume guard (stops the run on errors)."""
+    return _safe(pipeline.validate)(run)
+
+
 @task(name="identify", **TASK)
 def identify_task(run: pipeline.Run) -> dict[str, int]:
     """Find the target group on the as-of date."""
@@ -114,7 +120,7 @@ def run_stages(settings: pipeline.RunSettings, flow_run_id: str | None) -> dict[
         try:
             extract_task(run)
             stage_task(run)
-            # validate_task(run)  <- the quality gate (issue 5) goes here
+            validate_task(run)
             identify_task(run)
             register_task(run)
             deliver_task(run)

@@ -120,6 +120,16 @@ class MarkingSource(Extract):
         return self
 
 
+class Quality(_Strict):
+    """The optional `quality:` section: how strict the quality gate is (docs/quality.md)."""
+
+    severity: dict[str, Literal["error", "warning"]] = {}
+    volume_drop: float = Field(0.20, ge=0, le=1)
+    future_years: int = Field(5, ge=0, le=100)
+    max_reject_share: float = Field(0.05, ge=0, le=1)
+    min_rows: int = Field(1, ge=0)
+
+
 class SourcesConfig(_Strict):
     """The whole sources file. `base` is the folder relative paths are resolved against.
 
@@ -132,6 +142,7 @@ class SourcesConfig(_Strict):
     sources: list[CaseSource]
     markings: list[MarkingSource] = []
     suppressions: str | None = None
+    quality: Quality = Quality()
     file: Path = Path("sources.yaml")
     base: Path = Path(".")
 
@@ -185,6 +196,20 @@ def _hint(err: dict, key_path: KeyPath) -> str:
     return "see the documented keys at the top of sample_data/sources.yaml"
 
 
+def _check_quality(config: SourcesConfig, lines: dict[KeyPath, int]) -> None:
+    """Severity overrides must name a known expectation, optionally prefixed by an extract name."""
+    from targetgroup.validate.suites import EXPECTATIONS  # noqa: PLC0415 - no import cycle at load
+
+    names = {config.persons.name, *(s.name for s in config.sources)}
+    for key in config.quality.severity:
+        prefix, _, check = key.rpartition(".")
+        if check not in EXPECTATIONS or (prefix and prefix not in names):
+            key_path = ("quality", "severity", key)
+            raise ConfigError(f"unknown expectation '{key}'", file=config.file, key=dotted(key_path),
+                              line=line_of(lines, key_path),
+                              hint=f"use one of {', '.join(EXPECTATIONS)}, optionally as <source>.<expectation>")
+
+
 def _check_consistency(config: SourcesConfig, lines: dict[KeyPath, int], check_files: bool) -> None:
     file = config.file
     seen: set[str] = set()
@@ -215,6 +240,7 @@ def _check_consistency(config: SourcesConfig, lines: dict[KeyPath, int], check_f
             raise ConfigError(f"source name '{marking.name}' is used twice", file=file, key=dotted(key),
                               line=line_of(lines, key), hint="give every extract its own name")
         seen.add(marking.name)
+    _check_quality(config, lines)
     if check_files:
         extracts: list[tuple[KeyPath, Extract]] = [(("persons",), config.persons)]
         extracts += [(("sources", i), s) for i, s in enumerate(config.sources)]

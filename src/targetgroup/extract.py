@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -118,8 +119,28 @@ def _header(path: Path, extract: Extract) -> list[str]:
             else "check the encoding configured for this source"
         raise InputError(f"the header is not valid {extract.encoding}", file=path, line=1,
                          source=extract.name, hint=hint) from None
+    if extract.encoding != "utf-8" and _MOJIBAKE.search(text):
+        raise InputError(_MOJIBAKE_PROBLEM, file=path, line=1, source=extract.name, hint=_MOJIBAKE_HINT)
     row = next(csv.reader(io.StringIO(text), delimiter=extract.delimiter, quotechar='"'))
     return [name.strip() for name in row]
+
+
+# UTF-8 bytes of æøåÆØÅé... read as latin-1 give 'Ã' or 'Â' followed by a character in
+# U+0080..U+00BF ('Ã¸' for 'ø'); no Danish text has that pair, so it means a wrong encoding.
+_MOJIBAKE = re.compile("[\u00c2\u00c3][\u0080-\u00bf]")
+_MOJIBAKE_SQL = r"[\x{c2}\x{c3}][\x{80}-\x{bf}]"
+_MOJIBAKE_PROBLEM = "the text looks like UTF-8 read as latin-1 (e.g. 'Ã¸' where 'ø' was meant)"
+_MOJIBAKE_HINT = "the file was saved as UTF-8: set encoding: utf-8 for this source in the sources file"
+
+
+def _check_mojibake(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, table: str, names: list[str]) -> None:
+    """Refuse a latin-1/cp1252 file whose text is really UTF-8 (it would store 'SÃ¸ren')."""
+    if extract.encoding == "utf-8" or not names:
+        return
+    text = "concat_ws('|', " + ", ".join(f'"{n}"' for n in names) + ")"
+    hit = con.execute(f"select min(_line) from {table} where regexp_matches({text}, ?)", [_MOJIBAKE_SQL]).fetchone()[0]
+    if hit is not None:
+        raise InputError(_MOJIBAKE_PROBLEM, file=path, line=int(hit), source=extract.name, hint=_MOJIBAKE_HINT)
 
 
 def _read_csv(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, table: str) -> None:
@@ -177,6 +198,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, tabl
             "fix or re-deliver the file; no row of it was stored"
         raise InputError(problem + more, file=path, line=int(line), source=extract.name, hint=hint)
     con.execute(f"drop table if exists {rejects}")
+    _check_mojibake(con, extract, path, table, names)
 
 
 def _encoding_hint(extract: Extract) -> str:

@@ -1,6 +1,6 @@
 """The pipeline's stages in order, as plain functions over one `Run`, and `run_pipeline` that chains them.
 
-    prepare -> extract -> stage -> identify -> register -> deliver -> commit -> finish
+    prepare -> extract -> stage -> validate -> identify -> register -> deliver -> commit -> finish
 
 A dry run (`RunSettings.dry_run`) writes every output but skips `commit`: the warehouse, the
 register and the ledger stay as they were, and the manifest says so (status "dry_run").
@@ -33,7 +33,7 @@ from targetgroup.deliver import analyst, excel, figures, html_report, reports, s
 from targetgroup.deliver.files import make_private_dir, write_json, write_text
 from targetgroup.errors import RunError, TargetGroupError
 from targetgroup.rules import DEFAULT_RULES, load_rules
-from targetgroup.rules.evaluate import evaluate, store_history
+from targetgroup.rules.evaluate import evaluate, store_family_key, store_history
 from targetgroup.warehouse import ALIAS, DEFAULT_WAREHOUSE, attached, open_work, run_lock, run_sql
 from targetgroup.warehouse import commit as commit_warehouse
 
@@ -57,6 +57,7 @@ class RunSettings:
     suppressions: Path | None = None
     lang: str = "da"
     dry_run: bool = False
+    allow_drop: tuple[str, ...] = ()
 
     @property
     def warehouse_path(self) -> Path:
@@ -127,6 +128,9 @@ def _check_as_of(run: Run) -> None:
 
 def extract(run: Run) -> dict[str, int]:
     """Read every extract into raw tables; returns rows read per extract."""
+    from targetgroup.validate.gate import preload  # noqa: PLC0415
+
+    preload()   # Great Expectations' 3-6 s import overlaps with reading and staging (DuckDB work)
     result = run.timed("extract", lambda: extract_stage.read_all(run.con, run.config))
     run.summary["files"] = result.files
     run.summary["raw_tables"] = result.tables
@@ -142,6 +146,28 @@ def stage(run: Run) -> dict[str, int]:
     rejected = sum(result.rows_rejected.values())
     run.progress("stage", f"{result.cases:,} cases, {result.persons:,} persons, {rejected:,} rows rejected")
     return {"cases": result.cases, "persons": result.persons, "rejected": rejected}
+
+
+def validate(run: Run) -> dict[str, int]:
+    """The quality gate: expectations, quarantine, volume guard. Raises ValidationError on errors."""
+    from targetgroup import validate as gate  # noqa: PLC0415 - Great Expectations is imported inside
+
+    rows: dict[str, int] = {}
+    for f in run.summary["files"]:
+        rows[f.source] = rows.get(f.source, 0) + f.rows
+    result = run.timed("validate", lambda: gate.check_gate(
+        run.con, run.config, as_of=run.settings.as_of, rows=rows, report_dir=run.report_dir,
+        warehouse=run.settings.warehouse_path, allow_drop=frozenset(run.settings.allow_drop)))
+    run.summary["quality"] = result
+    run.manifest["quality"] = result.manifest()
+    if result.report:
+        run.outputs.append(result.report)
+    quarantined = result.manifest()["rows_quarantined_total"]
+    run.commit_steps.append(gate.volume.store_step(run.run_id, run.settings.as_of, result.volumes))
+    run.commit_steps.append(gate.quarantine.store_step(run.run_id))
+    gate.raise_if_errors(result, run.report_dir)
+    run.progress("validate", f"{len(result.warnings)} warning(s), {quarantined:,} rows quarantined")
+    return {"errors": len(result.errors), "warnings": len(result.warnings), "quarantined": quarantined}
 
 
 def identify(run: Run) -> dict[str, int]:
@@ -172,6 +198,7 @@ def identify(run: Run) -> dict[str, int]:
     run.manifest["rules"] = {"name": loaded.rules.name, "file": str(loaded.file), "hash": loaded.hash,
                              "rules": [r.id for r in loaded.rules.rules], "counts": rule_counts}
     run.commit_steps.append(store_history(run.run_id, run.settings.as_of))
+    run.commit_steps.append(store_family_key)
     run.progress("identify", f"{counts['citizens_flagged']:,} citizens in the target group")
     return counts
 
@@ -375,6 +402,7 @@ def run_pipeline(settings: RunSettings, progress: Progress | None = None) -> Run
         try:
             extract(run)
             stage(run)
+            validate(run)
             identify(run)
             register(run)
             deliver(run)

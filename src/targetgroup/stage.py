@@ -5,8 +5,12 @@ Tables it creates (in the run's working connection):
 - `cases`: one row per distinct case row delivered by a source (exact duplicates count once),
   with the status already mapped to `active` and `in_register` telling whether the CPR is in
   the person extract.
-- `rejects`: one row per input row that could not be used, with source, file, line, field,
-  masked CPR and the reason. Rejected rows are counted and reported, never silently dropped.
+- `rejects`: one row per input row that cannot be parsed (CPR not normalisable, a required
+  field empty, a date not in the configured format), with source, file, line, field, masked
+  CPR and the reason. Rejected rows are counted and reported, never silently dropped.
+Rows that parse but break an expectation (unknown status, end before start, two different rows
+for one CPR, ...) are the quality gate's business (targetgroup.validate): it quarantines them.
+`persons` keeps distinct rows, so a CPR with two different rows stays visible to the gate.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from dataclasses import dataclass, field
 import duckdb
 
 from targetgroup.config import CaseSource, Extract, PersonSource, SourcesConfig
-from targetgroup.errors import InputError
 
 REJECTS_DDL = """
 create or replace table rejects (
@@ -85,7 +88,6 @@ typed as (
         tg_cpr(cpr_raw) as cpr,
         tg_cpr_problem(cpr_raw) as cpr_problem,
         tg_cpr_repaired(cpr_raw) as cpr_repaired,
-        lower(status) in ({known_statuses}) as status_known,
         lower(status) in ({active_statuses}) as active,
         case consent_raw {consent_cases} else null end as consent
     from raw
@@ -98,12 +100,10 @@ checked as (
             when cpr_problem is not null then ['cpr', cpr_problem]
             when case_id is null then ['case_id', 'case id is empty']
             when status is null then ['status', 'status is empty']
-            when not status_known then ['status', 'status ''' || status || ''' is not declared for this source']
             when start_text is null then ['start_date', 'start date is empty']
             when start_date is null then ['start_date', 'start date ''' || start_text || ''' does not match {date_format_text}']
             when end_text is not null and end_date is null
                 then ['end_date', 'end date ''' || end_text || ''' does not match {date_format_text}']
-            when end_date < start_date then ['end_date', 'end date is before start date']
         end as problem
     from typed
 ),
@@ -124,7 +124,6 @@ select * from final
 
 def _case_sql(src: CaseSource, raw_table: str) -> str:
     active = ", ".join(_lit(c) for c in src.active_codes) or "null"
-    known = ", ".join(_lit(c.strip().lower()) for c in src.statuses)
     consent_cases = " ".join(f"when {_lit(k.strip().lower())} then {_lit(v)}"
                              for k, v in src.consent_values.items()) or "when null then null"
     return CASES_SQL.format(
@@ -133,7 +132,7 @@ def _case_sql(src: CaseSource, raw_table: str) -> str:
         start_raw=_col(src, "start_date"), end_raw=_col(src, "end_date"),
         start_date=_date(src, "start_date"), end_date=_date(src, "end_date"),
         caseworker=_col(src, "caseworker"), team=_col(src, "team"), consent_raw=_col(src, "consent"),
-        known_statuses=known, active_statuses=active, consent_cases=consent_cases,
+        active_statuses=active, consent_cases=consent_cases,
         date_format_text=src.date_format.replace("'", "''"),
         source=_lit(src.name), department=_lit(src.department), system=_lit(src.system),
     )
@@ -255,26 +254,11 @@ def _stage_persons(con: duckdb.DuckDBPyConnection, src: PersonSource, raw_table:
         select ?, file, line, problem[1], tg_mask(cpr), problem[2]
         from staged_persons where problem is not null
     """, [src.name])
-    # CPRs delivered more than once (few): only their rows need comparing and merging
+    # CPRs delivered more than once (few; the quality gate judges them): only their rows are merged
     con.execute("""
         create or replace temp table repeated_persons as
         select cpr from staged_persons where problem is null group by cpr having count(*) > 1
     """)
-    conflict = con.execute("""
-        select tg_mask(cpr), list(line order by line), min(file)
-        from staged_persons
-        semi join repeated_persons using (cpr)
-        where problem is null
-        group by cpr
-        having count(distinct (name, birth_date, household_id, mother_cpr, father_cpr,
-                                             death_date, moved_away_date, protected)) > 1
-        order by min(line) limit 1
-    """).fetchone()
-    if conflict:
-        masked, lines, file = conflict
-        raise InputError(f"the person extract has {len(lines)} different rows for {masked} "
-                         f"(lines {', '.join(map(str, lines[:5]))})", file=file, line=lines[0], source=src.name,
-                         hint="the CPR register extract must hold one row per citizen; ask for a new extract")
     con.execute("""
         create or replace table persons as
         select

@@ -120,7 +120,7 @@ def test_two_runs_at_once(town: Town):
             town.run(2)
         assert town.dump() == before
         settings = pipeline.RunSettings(sources=town.input / "sources.yaml", as_of=NIGHTS[2], out=town.out,
-                                        wait_seconds=30, threads=1)
+                                        wait_seconds=30, threads=1, allow_drop=("buf",))
         waited = pipeline.run_pipeline(settings)  # queues behind the holder, then runs
         assert waited.summary["flags"]["continuing"] == 6
     finally:

@@ -4,6 +4,7 @@ One module per command group registers its commands on `app`:
     cli/run.py       run, sample
     cli/rules.py     rules check, explain
     cli/register.py  suppress, runs, history
+    cli/validate.py  validate (the quality gate alone)
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class StageProgress:
 from targetgroup.cli import run as _run  # noqa: E402,F401
 from targetgroup.cli import rules as _rules  # noqa: E402,F401
 from targetgroup.cli import register as _register  # noqa: E402,F401
+from targetgroup.cli import validate as _validate  # noqa: E402,F401
 
 
 def entry() -> None:

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from targetgroup.cli import StageProgress, app, err, fail, parse_date, stdout
+from targetgroup.cli.validate import print_quality
 from targetgroup.config import SAMPLE_SOURCES
 
 
@@ -27,6 +28,7 @@ def run(
     suppressions: Annotated[Optional[Path], typer.Option("--suppressions", help="Folder of removal files (<DEPT>.csv); default: suppressions: in the sources file.")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the caseworker lists and the leadership report: da or en.")] = "da",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write every output but change nothing in the warehouse (register, ledger).")] = False,
+    allow_drop: Annotated[Optional[list[str]], typer.Option("--allow-drop", help="Accept an empty extract or a volume drop for this source tonight (repeatable).")] = None,
 ) -> None:
     """Run the whole pipeline: read the extracts, find the target group, write reports, store the run."""
     from targetgroup.pipeline import RunSettings, run_pipeline  # noqa: PLC0415 - keep --help fast
@@ -37,7 +39,8 @@ def run(
         raise typer.BadParameter("--lang must be da or en")
     settings = RunSettings(sources=sources, rules=rules or DEFAULT_RULES, as_of=parse_date(as_of), out=out,
                            warehouse=warehouse, rebuild=rebuild, threads=threads, memory_limit=memory_limit,
-                           wait_seconds=wait, lang=lang, dry_run=dry_run, suppressions=suppressions)
+                           wait_seconds=wait, lang=lang, dry_run=dry_run, suppressions=suppressions,
+                           allow_drop=tuple(allow_drop or ()))
     progress = StageProgress(err, quiet)
     try:
         result = run_pipeline(settings, progress)
@@ -63,6 +66,7 @@ def print_summary(result) -> None:
                   f"[bold]{flags['ended']:,}[/]", f"[bold]{result.summary['identify']['citizens_flagged']:,}[/]")
     table.caption = "per department: citizens in its caseworker list; all: flags (one per citizen per rule)"
     stdout.print(table)
+    print_quality(result.manifest.get("quality", {}))
     for warning in result.summary.get("warnings", []):
         err.print(f"[yellow]Warning:[/] {warning}", markup=True)
     if result.settings.dry_run:

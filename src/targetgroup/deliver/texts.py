@@ -134,6 +134,7 @@ REASON_PREFIXES: dict[str, tuple[str, str]] = {
     "CASE_CLOSED_": ("sagen i {arg} er lukket", "case closed in {arg}"),
     "case_closed:": ("sagen i {arg} er lukket", "case closed in {arg}"),
     "case closed in ": ("sagen i {arg} er lukket", "case closed in {arg}"),
+    "merged into family flag ": ("lagt sammen med familiemarkering {arg}", "merged into family flag {arg}"),
 }
 
 

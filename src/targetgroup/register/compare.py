@@ -1,9 +1,11 @@
 """The register stage: compare today's targets with the register and work out every change.
 
 Reads `targets`, `active_cases`, `persons` (from identify and staging) and the register as the
-last committed run left it; writes nothing to the warehouse. The changes wait in work tables
-(`reg_flag_closes`, `reg_flag_opens`, `reg_marking_closes`, `reg_marking_opens`, `reg_actions`,
-`reg_file_suppressions`, `reg_suppression_ends`) until `store.commit_steps` writes them.
+last committed run left it; writes nothing to the warehouse. `reg_match` says which subject
+today carries on which open flag (family flags by shared members, sql/register/match.sql). The
+changes wait in work tables (`reg_flag_closes`, `reg_flag_opens`, `reg_marking_closes`,
+`reg_marking_opens`, `reg_actions`, `reg_file_suppressions`, `reg_suppression_ends`) until
+`store.commit_steps` writes them.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ def compute(con: duckdb.DuckDBPyConnection, config: SourcesConfig, *, as_of: dat
     imported = imports.import_suppression_files(con, config, folder, started_at)
     markings_read = imports.import_held_markings(con, config)
     params = {"as_of": as_of, "run_id": run_id, "prev_as_of": prev_as_of}
+    register_sql(con, "match.sql", state.WORK, params)
     register_sql(con, "compare.sql", state.WORK, params)
     register_sql(con, "markings.sql", state.WORK, params)
     register_sql(con, "suppression_ends.sql", state.WORK, params)

@@ -9,11 +9,14 @@ Tables it creates (grain):
 - `family_links`: one row per family rule per child-parent pair.
 - `exclusions`: one row per rule per citizen excluded or manually included, with the reason.
 - `targets`: one row per flagged citizen per rule (the contract; see pipeline.identify).
+- `family_key`: one row, the warehouse's secret family key (new and random on the first run;
+  `store_family_key` saves it in the commit). Macro `tg_family_id(cpr)` keys family ids with it.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +30,7 @@ from targetgroup.rules.load import MANUAL_COLUMNS, LoadedRules
 from targetgroup.warehouse import ALIAS, _statements, attached, run_sql, sql_text
 
 HISTORY_TABLE = "rule_matches"
+FAMILY_KEY_TABLE = "family_key"
 
 
 def execute(con: duckdb.DuckDBPyConnection, text: str, params: dict) -> None:
@@ -42,6 +46,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, loaded: LoadedRules, config: Source
     params = {"as_of": as_of, "rules_name": loaded.rules.name, "rules_hash": loaded.hash}
     run_sql(con, "rules/prepare.sql")
     load_history(con, warehouse, as_of)
+    load_family_key(con, warehouse)
     load_manual_lists(con, loaded)
     _rule_meta(con, loaded.rules)
     for rule in loaded.rules.rules:
@@ -105,6 +110,41 @@ def load_history(con: duckdb.DuckDBPyConnection, warehouse: Path | None, as_of: 
             con.execute(f"""insert into rule_history
                             select h.run_id, r.as_of, h.rule_id, h.cpr
                             from {ALIAS}.{HISTORY_TABLE} as h join rule_runs as r using (run_id)""")
+
+
+def load_family_key(con: duckdb.DuckDBPyConnection, warehouse: Path | None) -> None:
+    """Temp table `family_key` and macro `tg_family_id(cpr)`: 'F' + 12 hex of a keyed hash.
+
+    The key is the warehouse's (`wh.family_key`); a warehouse without one gets a new random key,
+    saved by the commit step `store_family_key`, so ids stay the same from night to night while
+    nobody without the warehouse can compute a family id from a CPR number.
+    """
+    key = None
+    if warehouse is not None:
+        with attached(con, warehouse, read_only=True) as exists:
+            if exists and con.execute(f"select count(*) from duckdb_tables() where database_name = '{ALIAS}' "
+                                      f"and table_name = '{FAMILY_KEY_TABLE}'").fetchone()[0]:
+                row = con.execute(f"select min(family_key) from {ALIAS}.{FAMILY_KEY_TABLE}").fetchone()
+                key = row[0] if row else None
+    created = key is None
+    key = key or secrets.token_hex(32)
+    if not re.fullmatch(r"[0-9a-f]{64}", key):
+        raise RulesError("the warehouse's family key is damaged", file=warehouse, field=FAMILY_KEY_TABLE,
+                         hint="restore the warehouse from a backup (a new key would change every family id)")
+    con.execute("create or replace temp table family_key as select ?::varchar as family_key, ? as created",
+                [key, created])
+    # HMAC-like: sha256(key || sha256(key || message)); the key is 64 hex digits, inlined as a literal
+    con.execute(f"""create or replace temp macro tg_family_id(cpr) as
+        'F' || left(sha256('{key}' || sha256('{key}' || 'targetgroup-family:' || cpr)), 12)""")
+
+
+def store_family_key(con: duckdb.DuckDBPyConnection) -> None:
+    """Commit step: save the family key in the warehouse if it has none yet (first run)."""
+    con.execute(f"create table if not exists {ALIAS}.{FAMILY_KEY_TABLE} "
+                "(family_key varchar not null, created_at timestamp not null)")
+    con.execute(f"""insert into {ALIAS}.{FAMILY_KEY_TABLE}
+                    select family_key, now()::timestamp from family_key
+                    where not exists (select 1 from {ALIAS}.{FAMILY_KEY_TABLE})""")
 
 
 def store_history(run_id: str, as_of: date):

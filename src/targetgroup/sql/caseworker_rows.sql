@@ -52,11 +52,13 @@ consent as (
 ),
 
 reasons as (
-    -- the reason codes in their order, as words (a code without words stays as it is)
-    select t.rule_id, t.subject_id, t.cpr,
-        nullif(array_to_string(list_transform(t.reason_codes,
+    -- the reason codes in their order, as words (a code without words stays as it is); by
+    -- citizen and rule (one targets row each in practice)
+    select t.rule_id, t.cpr,
+        nullif(array_to_string(list_transform(t.codes,
             lambda c: coalesce(map_extract_value(w.words, c), c)), '; '), '') as reason
-    from targets as t, (select map(list(code), list(text)) as words from reason_words) as w
+    from (select rule_id, cpr, flatten(list(reason_codes)) as codes from targets group by rule_id, cpr) as t,
+        (select map(list(code), list(text)) as words from reason_words) as w
 ),
 
 others as (
@@ -92,7 +94,8 @@ final as (
     left join persons as p using (cpr)
     left join change_words as cw on cw.code = s.change
     left join rule_words as rw on rw.rule_id = s.rule_id
-    left join reasons as rs on rs.rule_id = s.rule_id and rs.subject_id = s.subject_id and rs.cpr = s.cpr
+    -- by citizen: a family flag's subject id in the register can differ from today's family id
+    left join reasons as rs on rs.rule_id = s.rule_id and rs.cpr = s.cpr
     left join consent as cs on cs.cpr = s.cpr
     left join reason_words as ew on ew.code = s.end_reason
     left join others as o on o.cpr = s.cpr and o.department = s.department

@@ -1,33 +1,8 @@
 -- Compare today's targets with the register as it stood before this run (schema `reg`).
--- Inputs: targets, active_cases, persons, reg.flags, reg.suppressions; $as_of, $run_id,
--- $prev_as_of (as-of of the last committed run, or null).
--- Outputs (temp tables): reg_today, reg_suppression_state, reg_compare, reg_flag_closes,
+-- Inputs: reg_today, reg_match (match.sql), active_cases, persons, reg.flags, reg.suppressions;
+-- $as_of, $run_id, $prev_as_of (as-of of the last committed run, or null).
+-- Outputs (temp tables): reg_suppression_state, reg_compare, reg_end_reasons, reg_flag_closes,
 -- reg_flag_opens, flag_status.
-
--- reg_today: one row per subject per rule meeting the rule on $as_of (before removals).
-create or replace temp table reg_today as
-with per_subject as (
-    select
-        rule_id,
-        subject_type,
-        subject_id,
-        min(family_id) as family_id,
-        list_sort(list_distinct(list(cpr))) as members,
-        list_sort(list_distinct(flatten(list(departments)))) as departments,
-        list_sort(list_distinct(flatten(list(case_keys)))) as case_keys,
-        list_sort(list_distinct(flatten(list(reason_codes)))) as reason_codes,
-        list_sort(list_distinct(flatten(list(coalesce(notify_departments, departments))))) as notify_departments
-    from targets
-    group by rule_id, subject_type, subject_id
-),
-
-final as (
-    select rule_id, subject_type, subject_id, family_id, members, departments, case_keys,
-        reason_codes, notify_departments
-    from per_subject
-)
-
-select * from final;
 
 -- reg_suppression_state: one row per live removal (not lifted, not ended) per subject it
 -- matches today (or one row with no subject): does it still apply, has it expired, or has
@@ -67,18 +42,16 @@ final as (
 select * from final;
 
 -- reg_compare: one row per subject per rule that meets the rule today (and is not removed)
--- or had an open flag before this run; `change` says what happens to it.
+-- or had an open flag before this run; `change` says what happens to it. subject_id is the
+-- register's: an open flag keeps its subject id while it goes on (a family's id today may
+-- differ, see today_subject_id); a new flag takes today's id (with '-' and its flag id when a
+-- flag that goes on already holds that id, which a split can cause). flag_id is set for new
+-- flags too.
 create or replace temp table reg_compare as
 with removed as (
     select distinct rule_id, today_subject_id as subject_id
     from reg_suppression_state
     where state = 'applies' and today_subject_id is not null
-),
-
-kept as (
-    select t.*
-    from reg_today as t
-    anti join removed as r using (rule_id, subject_id)
 ),
 
 open_before as (
@@ -87,31 +60,99 @@ open_before as (
     where status = 'open'
 ),
 
+kept as (
+    select t.*, m.flag_id as continues_flag_id
+    from reg_today as t
+    anti join removed as r using (rule_id, subject_id)
+    left join reg_match as m on m.rule_id = t.rule_id and m.today_id = t.subject_id and m.role = 'continues'
+),
+
+-- the subject today each open flag went to (before removals), for the flags that end
+taken as (
+    select m.flag_id, m.into_flag_id, r.subject_id is not null as removed
+    from reg_match as m
+    left join removed as r on r.rule_id = m.rule_id and r.subject_id = m.today_id
+    where m.role in ('continues', 'merged')
+),
+
+merged_in as (
+    select into_flag_id as flag_id, list_sort(list(flag_id)) as merged_from
+    from reg_match
+    where role = 'merged'
+    group by into_flag_id
+),
+
+split_from as (
+    select rule_id, today_id, list_sort(list(flag_id)) as split_from
+    from reg_match
+    where role = 'split'
+    group by all
+),
+
 joined as (
     select
         coalesce(k.rule_id, o.rule_id) as rule_id,
-        coalesce(k.subject_id, o.subject_id) as subject_id,
+        k.subject_id as today_subject_id,
+        o.subject_id as old_subject_id,
         k.rule_id is not null as meets,
         o.flag_id is not null as was_open,
-        k.subject_type as new_subject_type, k.family_id as new_family_id, k.members as new_members,
+        k.subject_type as new_subject_type, k.members as new_members,
         k.departments as new_departments, k.case_keys as new_case_keys,
         k.reason_codes as new_reason_codes, k.notify_departments as new_notify_departments,
         o.flag_id, o.version, o.subject_type as old_subject_type, o.members as old_members,
-        o.departments as old_departments, o.valid_from as old_valid_from
+        o.departments as old_departments, o.valid_from as old_valid_from,
+        coalesce(x.removed, false) as removed_today,
+        if(coalesce(x.removed, false), null, x.into_flag_id) as merged_into,
+        mi.merged_from,
+        sf.split_from
     from kept as k
-    full join open_before as o using (rule_id, subject_id)
+    full join open_before as o on o.flag_id = k.continues_flag_id
+    left join taken as x on x.flag_id = o.flag_id and k.rule_id is null
+    left join merged_in as mi on mi.flag_id = o.flag_id and k.rule_id is not null
+    left join split_from as sf on sf.rule_id = k.rule_id and sf.today_id = k.subject_id and o.flag_id is null
+),
+
+last_id as (
+    select coalesce(max(try_cast(substr(flag_id, 2) as integer)), 0) as n
+    from (select flag_id from reg.flags union all select flag_id from reg.flags_rewound)
+),
+
+new_ids as (
+    select
+        j.rule_id, j.today_subject_id,
+        'F' || lpad((l.n + row_number() over (order by j.rule_id, j.today_subject_id))::varchar, 7, '0') as flag_id
+    from joined as j, last_id as l
+    where not j.was_open
+),
+
+-- register subject ids of the flags that go on after this run
+going_on as (
+    select rule_id, old_subject_id as subject_id
+    from joined
+    where was_open and meets
 ),
 
 final as (
     select
-        *,
+        j.rule_id,
         case
-            when not was_open then 'new'
-            when not meets then 'ended'
-            when new_members = old_members and new_departments = old_departments then 'continuing'
+            when j.was_open then j.old_subject_id
+            when exists (select 1 from going_on as g
+                         where g.rule_id = j.rule_id and g.subject_id = j.today_subject_id)
+                then j.today_subject_id || '-' || n.flag_id
+            else j.today_subject_id
+        end as subject_id,
+        j.* exclude (rule_id, flag_id),
+        coalesce(j.flag_id, n.flag_id) as flag_id,
+        case
+            when not j.was_open then 'new'
+            when not j.meets then 'ended'
+            when j.new_members = j.old_members and j.new_departments = j.old_departments
+                and j.merged_from is null then 'continuing'
             else 'updated'
         end as change
-    from joined
+    from joined as j
+    left join new_ids as n on n.rule_id = j.rule_id and n.today_subject_id = j.today_subject_id and not j.was_open
 )
 
 select * from final;
@@ -120,17 +161,9 @@ select * from final;
 create or replace temp table reg_end_reasons as
 with ended as (
     select flag_id, rule_id, subject_id, old_subject_type as subject_type, old_members as members,
-        old_departments as departments, old_valid_from as valid_from
+        old_departments as departments, old_valid_from as valid_from, removed_today, merged_into
     from reg_compare
     where change = 'ended'
-),
-
--- ended although the rule still holds today: only a caseworker's removal does that (a subject
--- that no longer meets the rule gets the factual reason, even if it was also removed)
-removed as (
-    select e.flag_id
-    from ended as e
-    semi join reg_today as t using (rule_id, subject_id)
 ),
 
 member_facts as (
@@ -159,13 +192,16 @@ facts as (
     select
         e.flag_id,
         e.subject_type,
-        r.flag_id is not null as removed,
+        -- ended although the rule still holds for the subject it went to today: only a
+        -- caseworker's removal does that (a subject that no longer meets the rule gets the
+        -- factual reason, even if it was also removed); or it merged into another family flag
+        e.removed_today as removed,
+        e.merged_into,
         f.left_register, f.died, f.moved, f.turned_18,
         list_sort(list_filter(e.departments,
             lambda d: not list_contains(coalesce(t.departments, []), d))) as lost_departments
     from ended as e
     join member_facts as f using (flag_id)
-    left join removed as r using (flag_id)
     left join today_departments as t using (flag_id)
 ),
 
@@ -174,6 +210,7 @@ final as (
         flag_id,
         case
             when removed then 'removed by caseworker'
+            when merged_into is not null then 'merged into family flag ' || merged_into
             when died then if(subject_type = 'family', 'a family member died', 'died')
             when moved then if(subject_type = 'family', 'a family member moved away', 'moved away')
             when left_register then 'no longer in the CPR register extract'
@@ -205,23 +242,10 @@ select * from final;
 
 -- reg_flag_opens: one row per register row this run opens (a new flag, or a new version).
 create or replace temp table reg_flag_opens as
-with last_id as (
-    select coalesce(max(try_cast(substr(flag_id, 2) as integer)), 0) as n
-    from (select flag_id from reg.flags union all select flag_id from reg.flags_rewound)
-),
-
-new_ids as (
+with after_removal as (
+    -- a removal that no longer holds explains why the subject is flagged again
     select
-        c.rule_id, c.subject_id,
-        'F' || lpad((l.n + row_number() over (order by c.rule_id, c.subject_id))::varchar, 7, '0') as flag_id
-    from reg_compare as c, last_id as l
-    where c.change = 'new'
-),
-
--- a removal that no longer holds explains why the subject is flagged again
-after_removal as (
-    select
-        rule_id, today_subject_id as subject_id,
+        rule_id, today_subject_id,
         string_agg(
             case state
                 when 'overridden' then array_to_string(new_departments, ', ')
@@ -246,12 +270,12 @@ changes as (
 
 final as (
     select
-        coalesce(n.flag_id, c.flag_id) as flag_id,
+        c.flag_id,
         if(c.change = 'new', 1, c.version + 1) as version,
         c.rule_id,
         c.new_subject_type as subject_type,
         c.subject_id,
-        c.new_family_id as family_id,
+        if(c.new_subject_type = 'family', c.subject_id, null) as family_id,
         c.new_members as members,
         c.new_departments as departments,
         c.new_case_keys as case_keys,
@@ -263,23 +287,27 @@ final as (
         $run_id::varchar as opened_run,
         null::varchar as closed_run,
         case
-            when c.change = 'new' then 'new' || coalesce(': ' || a.note, '')
+            when c.change = 'new' then 'new' || coalesce(': ' || nullif(concat_ws('; ',
+                'split from family flag ' || array_to_string(c.split_from, ', '), a.note), ''), '')
             else 'updated: ' || concat_ws('; ',
                 if(len(c.joined) > 0, array_to_string(c.joined, ', ') || ' joined', null),
                 if(len(c.left_) > 0, array_to_string(c.left_, ', ') || ' left', null),
-                if(c.added > 0, c.added || ' member(s) added', null),
-                if(c.gone > 0, c.gone || ' member(s) left', null))
+                case when c.added = 1 then '1 member added' when c.added > 1 then c.added || ' members added' end,
+                case when c.gone = 1 then '1 member left' when c.gone > 1 then c.gone || ' members left' end,
+                'merged with family flag ' || array_to_string(c.merged_from, ', '))
         end as change,
         null::varchar as end_reason
     from changes as c
-    left join new_ids as n using (rule_id, subject_id)
-    left join after_removal as a using (rule_id, subject_id)
+    left join after_removal as a on a.rule_id = c.rule_id and a.today_subject_id = c.today_subject_id
 )
 
 select * from final;
 
 -- flag_status: one row per citizen per rule with a flag open after this run or ended by it,
--- for the deliverables. change: new | continuing | updated | ended.
+-- for the deliverables. change: new | continuing | updated | ended. subject_id and family_id
+-- are the register's (stable while a flag goes on). A citizen in a flag open after the run
+-- gets no 'ended' row for another flag of the same rule (a merge, a split, a move between
+-- families): the open flag's row says what happened.
 create or replace temp table flag_status as
 with episode_start as (
     select flag_id, min(valid_from) as flag_valid_from
@@ -291,7 +319,7 @@ current_rows as (
     select o.flag_id, o.version, o.rule_id, o.subject_type, o.subject_id, o.family_id, o.members,
         o.departments, o.notify_departments, o.valid_from, c.change, null::varchar as end_reason
     from reg_flag_opens as o
-    join reg_compare as c using (rule_id, subject_id)
+    join reg_compare as c using (flag_id)
     union all
     select f.flag_id, f.version, f.rule_id, f.subject_type, f.subject_id, f.family_id, f.members,
         f.departments, f.notify_departments, f.valid_from, 'continuing', null
@@ -320,6 +348,12 @@ left_members as (
     where x.status = 'superseded'
 ),
 
+current_citizens as (
+    select distinct r.rule_id, m.cpr
+    from current_rows as r
+    cross join unnest(r.members) as m(cpr)
+),
+
 all_rows as (
     select * from current_rows
     union all select * from ended_rows
@@ -334,6 +368,8 @@ final as (
     from all_rows as r
     cross join unnest(r.members) as m(cpr)
     join episode_start as s using (flag_id)
+    where r.change <> 'ended'
+       or not exists (select 1 from current_citizens as c where c.rule_id = r.rule_id and c.cpr = m.cpr)
 )
 
 select * from final

@@ -37,7 +37,9 @@ final as (
 select rule_id, family_id, child, parent, via from final;
 
 -- The family id: families sharing a member are one family (connected components over the
--- pairs); the id is 'F' and a hash of the component's smallest member, so it holds no CPR.
+-- pairs); the id is tg_family_id of the component's smallest member: 'F' and 12 hex digits of
+-- a hash keyed with the warehouse's secret family key (rules/evaluate.py), so it holds no CPR
+-- and cannot be computed from one without the warehouse.
 create or replace temp table family_ids as
 with recursive edges(a, b) as (
     select child, parent from family_links where rule_id = {rule_id}
@@ -51,7 +53,7 @@ reach(node, other) as (
     select r.node, e.b from reach as r join edges as e on e.a = r.other
 )
 
-select node as cpr, 'F' || left(sha256('targetgroup-family:' || min(other)), 12) as family_id
+select node as cpr, tg_family_id(min(other)) as family_id
 from reach
 group by node;
 

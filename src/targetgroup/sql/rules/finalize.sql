@@ -114,9 +114,9 @@ included as (
     select
         e.rule_id,
         m.subject_type,
-        case when m.subject_type = 'family' then 'F' || left(sha256('targetgroup-family:' || e.cpr), 12) else e.cpr end as subject_id,
+        case when m.subject_type = 'family' then tg_family_id(e.cpr) else e.cpr end as subject_id,
         e.cpr,
-        case when m.subject_type = 'family' then 'F' || left(sha256('targetgroup-family:' || e.cpr), 12) end as family_id,
+        case when m.subject_type = 'family' then tg_family_id(e.cpr) end as family_id,
         coalesce(i.departments, []::varchar[]) as departments,
         coalesce(i.case_keys, []::varchar[]) as case_keys,
         ['MANUAL_INCLUDE'] as reason_codes

@@ -1,0 +1,141 @@
+"""The quality gate: runs after staging and before identification (docs/quality.md).
+
+    suites (generated from the sources file) -> Great Expectations over DuckDB views
+    -> findings / quarantine -> volume guard against the last committed run -> report
+
+`check_gate` returns a `GateResult` with every outcome; `raise_if_errors` stops the run with a
+`ValidationError` (source, expectation, counts, masked example rows) when an error-level
+expectation failed or the volume guard fired. Quarantined rows are removed from `cases` and
+`persons` only by `check_gate` itself, so identification never sees them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from targetgroup.config import SourcesConfig
+from targetgroup.deliver.files import make_private_dir
+from targetgroup.errors import RunError, ValidationError
+from targetgroup.validate import quarantine, views, volume
+from targetgroup.validate.suites import Check, build_suites
+
+
+@dataclass
+class GateResult:
+    """What the gate found; `errors` stop the run, `warnings` are reported."""
+
+    outcomes: list = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    quarantined: dict[str, dict[str, int]] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+    unmatched: dict[str, int] = field(default_factory=dict)
+    volumes: list[volume.Volume] = field(default_factory=list)
+    data_docs: Path | None = None
+    report: Path | None = None
+
+    def manifest(self) -> dict:
+        """The `quality` entry of the run manifest (counts and messages, masked CPRs only)."""
+        return {
+            "passed": not self.errors,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "rows_rejected": self.rejected,
+            "rows_quarantined": self.quarantined,
+            "rows_quarantined_total": sum(sum(v.values()) for v in self.quarantined.values()),
+            "rows_unmatched": self.unmatched,
+            "volume": [v.__dict__ for v in self.volumes],
+            "expectations": [
+                {"suite": o.check.suite, "expectation": o.check.expectation, "severity": o.check.severity,
+                 "success": o.success, "observed": o.observed} for o in self.outcomes],
+            "data_docs": str(self.data_docs) if self.data_docs else None,
+            "report": self.report.name if self.report else None,
+        }
+
+
+def check_gate(con: duckdb.DuckDBPyConnection, config: SourcesConfig, *, as_of: date, rows: dict[str, int],
+               report_dir: Path, warehouse: Path | None, allow_drop: frozenset[str] = frozenset()) -> GateResult:
+    """Run every expectation, quarantine failing rows, apply the volume guard; raises nothing."""
+    known = {config.persons.name, *(s.name for s in config.sources)}
+    if unknown := sorted(allow_drop - known):
+        raise RunError(f"--allow-drop names unknown source(s) {', '.join(unknown)}",
+                       hint=f"use one of {', '.join(sorted(known))}")
+    make_private_dir(report_dir)
+    from targetgroup.validate.gate import run_suites  # noqa: PLC0415 - imports Great Expectations
+
+    result = GateResult()
+    views.create_views(con, config)
+    try:
+        result.outcomes, result.data_docs = run_suites(con, build_suites(config, as_of, allow_drop),
+                                                       report_dir / "quality")
+        failed = [o for o in result.outcomes if not o.success]
+        quarantine.collect(con, [o.check for o in failed if o.check.row_level and not o.problem])
+        for o in failed:
+            text = f"source {o.check.extract}: {o.check.expectation}: {_explain(con, o, config)}"
+            (result.errors if o.check.severity == "error" else result.warnings).append(text)
+        result.quarantined = quarantine.counts(con)
+        result.rejected = dict(con.execute("select source, count(*) from rejects group by 1").fetchall())
+        result.unmatched = dict(con.execute(
+            "select source, count(*) from findings where expectation = 'cpr_in_register' group by 1").fetchall())
+        result.report = quarantine.write_report(con, report_dir)
+    finally:
+        views.drop_views(con, config)
+    quarantine.apply(con, config)
+    now = volume.current(con, rows, config.persons.name, as_of)
+    last_run, last = volume.previous(con, warehouse) if warehouse else (None, {})
+    result.volumes = volume.compare(now, last_run, last)
+    stop, allowed = volume.problems(result.volumes, config.quality.volume_drop, allow_drop)
+    result.errors += [f"volume guard: {p}" for p in stop]
+    result.warnings += [f"volume guard (allowed by --allow-drop): {p}" for p in allowed]
+    return result
+
+
+def raise_if_errors(result: GateResult, report_dir: Path) -> None:
+    """Stop the run with every error-level finding in one message."""
+    if not result.errors:
+        return
+    lines = "\n  ".join(result.errors)
+    volume_hit = any(e.startswith("volume guard") for e in result.errors)
+    hint = f"details in {report_dir / 'quarantine.csv'}"
+    if result.data_docs:
+        hint += f" and {result.data_docs}"
+    hint += "; fix or re-deliver the extract, or change quality.severity in the sources file"
+    if volume_hit:
+        hint += "; if the drop is real, rerun with --allow-drop SOURCE"
+    raise ValidationError(f"the quality gate stopped the run ({len(result.errors)} error(s)); "
+                          f"nothing was stored:\n  {lines}", hint=hint)
+
+
+def _explain(con: duckdb.DuckDBPyConnection, outcome, config: SourcesConfig) -> str:  # noqa: ANN001
+    check: Check = outcome.check
+    if outcome.problem:
+        return outcome.problem
+    if check.row_level:
+        n, = con.execute("select count(*) from findings where source = ? and expectation = ?",
+                         [check.extract, check.expectation]).fetchone()
+        what = "quarantined" if check.quarantine and check.severity == "warning" else "found"
+        return f"{n:,} row(s) {what}: " + "; ".join(quarantine.examples(con, check))
+    observed = outcome.observed
+    if check.expectation == "columns_present":
+        missing = sorted(set(check.gx_kwargs["column_set"]) - set(observed or []))
+        return f"mapped column(s) missing: {', '.join(missing)}"
+    if check.expectation == "no_unknown_columns":
+        extra = sorted(set(observed or []) - set(check.gx_kwargs["column_set"]))
+        return f"column(s) not in the mapping: {', '.join(extra)} (accepted, not used)"
+    if check.expectation == "row_count":
+        return f"{observed:,} rows, at least {check.gx_kwargs['min_value']:,} expected"
+    if check.expectation == "types_parse":
+        bad, total = con.execute(f"select count(*) filter (where not parsed), count(*) from gate_{check.extract}"
+                                 ).fetchone()
+        first = con.execute("""select file, line, field, reason from rejects where source = ?
+                               order by file, line limit 3""", [check.extract]).fetchall()
+        share = config.quality.max_reject_share
+        return (f"{bad:,} of {total:,} rows cannot be parsed ({bad / max(total, 1):.0%}, more than the "
+                f"{share:.0%} allowed); first: " + "; ".join(f"{f}:{ln} {fd}: {r}" for f, ln, fd, r in first))
+    if check.expectation == "department_known":
+        return f"department(s) not declared: {', '.join(map(str, (observed or {}).get('values', [])))}"
+    return f"observed {observed}"

@@ -1,0 +1,115 @@
+"""Run the generated suites with Great Expectations (imported here only: it takes 3-4 s).
+
+A file-based GX context under the run's report folder holds the suites, the validation results
+and the Data Docs site; nothing goes to a shared temporary folder. Results are requested in
+SUMMARY format, and row-level queries select only file, line, case id and the masked CPR, so no
+CPR reaches the JSON or the HTML GX writes (tests/validate/test_no_cpr_in_reports.py checks).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from targetgroup.deliver.files import make_private_dir, private_files
+from targetgroup.validate.gx_duckdb import gx_connection_string
+from targetgroup.validate.suites import Check, Suite
+
+INDEX_COLUMNS = ("file", "line", "case_id", "masked_cpr")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one check: passed or not, and what GX observed (counts, never CPRs)."""
+
+    check: Check
+    success: bool
+    observed: object
+    problem: str | None = None   # set when GX could not evaluate the expectation
+
+
+_PRELOAD: list[threading.Thread] = []
+
+
+def preload() -> None:
+    """Start importing Great Expectations in a background thread (once per process)."""
+    if not _PRELOAD and "great_expectations" not in sys.modules:
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        _PRELOAD.append(threading.Thread(target=importlib.import_module, args=("great_expectations",),
+                                         name="gx-import", daemon=True))
+        _PRELOAD[0].start()
+
+
+def unexpected_rows_query(check: Check) -> str:
+    """The GX query for a row-level check: the failing rows' keys, never the CPR itself."""
+    predicate = check.predicate.replace("{", "{{").replace("}", "}}")
+    return f"select {', '.join(INDEX_COLUMNS)} from {{batch}} where parsed and ({predicate})"
+
+
+def _expectation(gx, check: Check):  # noqa: ANN001 - the lazily imported module
+    kwargs = dict(check.gx_kwargs)
+    if check.row_level:
+        kwargs["unexpected_rows_query"] = unexpected_rows_query(check)
+    cls = getattr(gx.expectations, check.gx_type)
+    return cls(**kwargs, severity="critical" if check.severity == "error" else "warning",
+               description=f"{check.expectation}: {check.description}",
+               meta={"targetgroup_check": check.expectation, "extract": check.extract})
+
+
+def run_suites(con: duckdb.DuckDBPyConnection, suites: list[Suite], folder: Path) -> tuple[list[Outcome], Path]:
+    """Validate every suite against the run's database; returns outcomes and the Data Docs index."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    for thread in _PRELOAD:
+        thread.join()
+    import great_expectations as gx  # noqa: PLC0415 - slow import, only when the gate runs
+    from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: PLC0415
+
+    make_private_dir(folder)
+    by_id = {(s.name, c.expectation): c for s in suites for c in s.checks}
+    with private_files(), gx_connection_string(con) as url:
+        context = gx.get_context(mode="file", project_root_dir=str(folder))
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        datasource = context.data_sources.add_sql("run", connection_string=url)
+        definitions = []
+        for suite in suites:
+            asset = datasource.add_table_asset(suite.name, table_name=suite.table)
+            batch = asset.add_batch_definition_whole_table("whole_table")
+            gx_suite = context.suites.add(gx.ExpectationSuite(suite.name))
+            for check in suite.checks:
+                gx_suite.add_expectation(_expectation(gx, check))
+            definitions.append(context.validation_definitions.add(
+                gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)))
+        checkpoint = context.checkpoints.add(gx.Checkpoint(
+            name="quality_gate", validation_definitions=definitions,
+            actions=[],
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5}))
+        result = checkpoint.run()
+        # One site build for all suites: UpdateDataDocsAction rebuilds the whole site once per
+        # suite, recompiling every template (13 s for 9 suites here).
+        context.build_data_docs()
+        outcomes = []
+        for run_result in result.run_results.values():
+            suite_name = run_result.suite_name
+            for r in run_result.results:
+                check = by_id[(suite_name, r.expectation_config.meta["targetgroup_check"])]
+                info = r.exception_info or {}
+                raised = info.get("raised_exception") if "raised_exception" in info else any(
+                    v.get("raised_exception") for v in info.values() if isinstance(v, dict))
+                problem = "Great Expectations could not evaluate it" if raised else None
+                outcomes.append(Outcome(check, bool(r.success), _observed(r.result), problem))
+    docs = folder / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    return outcomes, docs
+
+
+def _observed(result: dict) -> object:
+    if "observed_value" in result:
+        return result["observed_value"]
+    if "unexpected_count" in result:
+        return {"unexpected": result["unexpected_count"], "values": result.get("partial_unexpected_list", [])}
+    return None
