@@ -46,7 +46,16 @@ def main() -> None:
         "TARGETGROUP_BENCH_CACHE", Path.home() / ".cache" / "targetgroup-bench")))
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--skip-pandas", action="store_true", help="leave out the pandas baseline")
+    parser.add_argument("--pandas-from", type=Path, default=None,
+                        help="with --skip-pandas: take the pandas figures from an earlier RESULTS.json "
+                             "(the baseline does not use the pipeline's code)")
+    parser.add_argument("--render-only", action="store_true",
+                        help="rewrite --results from the RESULTS.json next to it, measuring nothing")
     args = parser.parse_args()
+    if args.render_only:
+        results = json.loads(args.results.with_suffix(".json").read_text(encoding="utf-8"))
+        args.results.write_text(render(results), encoding="utf-8")
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     formats = args.formats.split(",")
 
@@ -66,6 +75,11 @@ def main() -> None:
                 shutil.rmtree(out, ignore_errors=True)
             if not args.skip_pandas:
                 case["pandas"] = worker("pandas", str(sources))
+            elif args.pandas_from:
+                earlier = json.loads(args.pandas_from.read_text(encoding="utf-8"))
+                for old in earlier["cases"]:
+                    if (old["citizens"], old["format"]) == (size, fmt) and "pandas" in old:
+                        case["pandas"] = {**old["pandas"], "measured": earlier["machine"]["date"]}
             results["cases"].append(case)
             p = case["pipeline"]
             print(f"{size:>9,} {fmt:<8} floor {case['floor']['floor_s']:.2f} s  pipeline {p['pipeline_s']:.2f} s "
@@ -153,7 +167,10 @@ def render(r: dict) -> str:
             f"| {p['pipeline_s'] / p['cases'] * 1e6:.1f} |")
     lines += ["", "pipeline s: run_pipeline from prepare to finish, imports excluded. pandas s: the whole "
               "pandas process (its imports included), so pandas / pipeline compares it with pipeline + imports. "
-              "peak MB: ru_maxrss of the process. µs per case: pipeline s / staged cases.", "",
+              "peak MB: ru_maxrss of the process. µs per case: pipeline s / staged cases."
+              + "".join(f" Pandas figures for {c['citizens']:,} {c['format']} measured in an earlier run "
+                        f"({c['pandas']['measured']}, same machine)." for c in r["cases"]
+                        if "measured" in c.get("pandas", {})), "",
               "## Per stage: wall time s (peak RSS MB while the stage ran)", ""]
     stages = list(dict.fromkeys(s for c in r["cases"] for s in c["pipeline"]["timings"]))
     lines += ["| citizens | format | " + " | ".join(stages) + " |", "|---:|---|" + "---:|" * len(stages)]
@@ -161,6 +178,7 @@ def render(r: dict) -> str:
         p = c["pipeline"]
         cells = [f"{p['timings'].get(s, 0):.2f} ({p['stage_peak_mb'].get(s, '-')})" for s in stages]
         lines.append(f"| {c['citizens']:,} | {c['format']} | " + " | ".join(cells) + " |")
+    lines += ["", "## Targets (issue 7)", "", *targets(r)]
     lines += ["", "## Counts (pipeline vs pandas baseline)", "",
               "| citizens | format | pipeline: citizens flagged | pandas: citizens flagged | pandas: two_departments "
               "| pandas: family members |", "|---:|---|---:|---:|---:|---:|"]
@@ -169,7 +187,38 @@ def render(r: dict) -> str:
         lines.append(f"| {c['citizens']:,} | {c['format']} | {c['pipeline']['citizens_flagged']:,} "
                      f"| {pd_.get('citizens_flagged', '-')} | {pd_.get('two_departments', '-')} "
                      f"| {pd_.get('buf_child_job_parent', '-')} |")
+    notes = HERE / "NOTES.md"
+    if notes.exists():
+        lines += ["", notes.read_text(encoding="utf-8").strip()]
     return "\n".join(lines) + "\n"
+
+
+def targets(r: dict) -> list[str]:
+    """Each target of issue 7 with the figure measured and met / NOT MET."""
+    out = []
+    for c in r["cases"]:
+        p, f, pd_ = c["pipeline"], c["floor"], c.get("pandas")
+        label = f"{c['citizens']:,} citizens from {c['format']}"
+        if c["citizens"] >= 6_000_000 and c["format"] == "csv":
+            ratio = p["pipeline_s"] / f["floor_s"]
+            out.append(f"- {label}: pipeline / floor = {ratio:.1f} (target <= 3): {'met' if ratio <= 3 else 'NOT MET'}")
+            if pd_:
+                speed = pd_["pandas_s"] / (p["pipeline_s"] + p["imports_s"])
+                out.append(f"- {label}: pandas / pipeline = {speed:.1f} (target >= 10): "
+                           f"{'met' if speed >= 10 else 'NOT MET'}")
+            out.append(f"- {label}: peak memory {p['peak_mb']:,} MB (target <= 2,048): "
+                       f"{'met' if p['peak_mb'] <= 2048 else 'NOT MET'}")
+        if c["citizens"] <= 200_000:
+            out.append(f"- {label}: pipeline {p['pipeline_s']:.2f} s + imports {p['imports_s']:.2f} s (target < 8 s): "
+                       f"{'met' if p['pipeline_s'] + p['imports_s'] < 8 else 'NOT MET'}")
+    small = {c["format"]: c for c in r["cases"] if c["citizens"] <= 200_000}
+    for c in r["cases"]:
+        if c["citizens"] >= 6_000_000 and c["format"] in small:
+            s0, s1 = small[c["format"]]["pipeline"], c["pipeline"]
+            growth = (s1["pipeline_s"] / s1["cases"]) / (s0["pipeline_s"] / s0["cases"])
+            out.append(f"- linear growth ({c['format']}): cost per case at 6M is {growth:.2f} x the cost per case at 200k "
+                       "(1.0 = linear; below 1: fixed costs spread over more cases)")
+    return out
 
 
 if __name__ == "__main__":
