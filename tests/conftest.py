@@ -5,10 +5,15 @@ CPR numbers here are synthetic and visibly fake: the serial part counts 0001, 00
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
+
+# Rich fixes its console width when the CLI module is imported: wide enough for whole tables,
+# whatever terminal (or none, under pytest-xdist) runs the tests.
+os.environ["COLUMNS"] = "250"
 
 AS_OF = "2026-11-01"
 

@@ -37,6 +37,21 @@ def test_overlap_on_hand_written_data(tiny, tmp_path):
     assert {cpr: list(depts) for cpr, depts in got} == EXPECTED_DEFAULT
 
 
+def test_canonical_tables_land_in_the_warehouse(tiny, tmp_path):
+    settings = _settings(tiny, tmp_path)
+    run_pipeline(settings)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        columns = [r[0] for r in con.execute("describe cases").fetchall()]
+        assert {"cpr", "department", "system", "case_id", "case_type", "status", "start_date", "end_date",
+                "caseworker", "team"} <= set(columns)
+        assert con.execute("select count(*) from cases").fetchone()[0] == 11
+        assert con.execute("select count(*) from persons").fetchone()[0] == 7
+    run_pipeline(_settings(tiny, tmp_path, as_of=date(2026, 11, 2), store_extracts=False))
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        tables = {r[0] for r in con.execute("show tables").fetchall()}
+    assert "cases" not in tables and "persons" not in tables and "runs" in tables
+
+
 def test_flag_lists_hold_only_citizens_the_department_serves(tiny, tmp_path):
     run = run_pipeline(_settings(tiny, tmp_path))
     job = pd.read_csv(run.report_dir / "flags_JOB.csv", encoding="utf-8-sig", dtype=str)

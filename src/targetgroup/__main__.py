@@ -1,5 +1,5 @@
 """`python -m targetgroup` is the same as the `targetgroup` command."""
 
-from targetgroup.cli import app
+from targetgroup.cli import entry
 
-app()
+entry()

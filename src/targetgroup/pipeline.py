@@ -57,6 +57,7 @@ class RunSettings:
     suppressions: Path | None = None
     lang: str = "da"
     dry_run: bool = False
+    store_extracts: bool = True
     allow_drop: tuple[str, ...] = ()
 
     @property
@@ -309,10 +310,14 @@ def commit(run: Run) -> None:
     flags: dict[str, int] = run.summary.get("flags", {})
 
     def store_snapshot(con: duckdb.DuckDBPyConnection) -> None:
-        # No copy of the persons and cases tables: no later run reads them, and at national scale
-        # writing them was most of the commit (issue 7); the register keeps last_active_cases.
+        # The canonical extracts of the last committed run, for analysts and explain. No later run
+        # needs them, and at national scale writing them is most of the commit (benchmarks/NOTES.md),
+        # so an operator may switch them off (--no-store-extracts); the register keeps what it needs.
         for table in ("persons", "cases"):
-            con.execute(f"drop table if exists {ALIAS}.{table}")
+            if run.settings.store_extracts:
+                con.execute(f"create or replace table {ALIAS}.{table} as select * from {table}")
+            else:
+                con.execute(f"drop table if exists {ALIAS}.{table}")
         con.execute(f"create table if not exists {ALIAS}.targets as "
                     "select ''::varchar as run_id, ''::date as as_of, * from targets limit 0")
         con.execute(f"insert into {ALIAS}.targets select ?, ?, * from targets", [run.run_id, run.settings.as_of])

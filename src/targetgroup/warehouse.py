@@ -7,8 +7,8 @@ warehouse keeps two runs from working on it at once.
 
 Persistent tables (grain):
 - `runs`: one row per committed run (the run ledger).
-- (no copy of the run's `cases` and `persons`: no later run reads them; the register keeps
-  `last_active_cases`, see register/.)
+- `cases`, `persons`: the canonical extracts of the last committed run (replaced each run;
+  left out with `--no-store-extracts`, which national-scale runs may want: no later run reads them).
 - `targets`: one row per citizen per rule per committed run.
 - `rejects`: one row per rejected input row per committed run (masked CPR only).
 """

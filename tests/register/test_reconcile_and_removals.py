@@ -107,14 +107,14 @@ def test_suppress_runs_history_commands(town: Town):
                               "--reason", "pause", "--until", "2099-01-01", "--department", "JOB", *wh])
     assert result.exit_code == 0, result.output
     assert B not in result.output and "060690-****" in result.output
-    listed = cli.invoke(app, ["suppress", "--list", *wh])
+    listed = cli.invoke(app, ["suppress", "--list", *wh], env={"COLUMNS": "250"})
     assert "S000001" in listed.output and B not in listed.output
     bad = cli.invoke(app, ["suppress", "--cpr", "not-a-cpr", "--rule", RULE, "--by", "x", "--reason", "y", *wh])
     assert bad.exit_code == 1 and "Error: not a CPR number" in bad.output
     unknown = cli.invoke(app, ["suppress", "--cpr", "060690-0007", "--rule", "nope", "--by", "x", "--reason", "y", *wh])
     assert unknown.exit_code == 1 and "no run has used the rule 'nope'" in unknown.output
     town.run(2)
-    runs = cli.invoke(app, ["runs", *wh])
+    runs = cli.invoke(app, ["runs", *wh], env={"COLUMNS": "250"})
     assert runs.exit_code == 0 and "2026-11-03" in runs.output and "committed" in runs.output
     history = cli.invoke(app, ["history", "--cpr", "060690-0007", *wh], env={"COLUMNS": "250"})
     assert history.exit_code == 0

@@ -9,6 +9,7 @@ One module per command group registers its commands on `app`:
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -94,8 +95,21 @@ from targetgroup.cli import validate as _validate  # noqa: E402,F401
 
 
 def entry() -> None:
-    """Console-script entry point."""
-    app(prog_name="targetgroup")
+    """Console-script entry point.
+
+    Ends the process with os._exit once the command has finished and its output is flushed:
+    Great Expectations keeps DuckDB objects in module-level caches, and at a normal interpreter
+    shutdown DuckDB's bindings then print dozens of 'nanobind: leaked instance' lines. Every file
+    and connection is closed by then; nothing else runs at exit.
+    """
+    try:
+        app(prog_name="targetgroup")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,6 +28,7 @@ def run(
     suppressions: Annotated[Optional[Path], typer.Option("--suppressions", help="Folder of removal files (<DEPT>.csv); default: suppressions: in the sources file.")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the caseworker lists and the leadership report: da or en.")] = "da",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write every output but change nothing in the warehouse (register, ledger).")] = False,
+    store_extracts: Annotated[bool, typer.Option("--store-extracts/--no-store-extracts", help="Keep the run's canonical cases and persons tables in the warehouse (default yes).")] = True,
     allow_drop: Annotated[Optional[list[str]], typer.Option("--allow-drop", help="Accept an empty extract or a volume drop for this source tonight (repeatable).")] = None,
 ) -> None:
     """Run the whole pipeline: read the extracts, find the target group, write reports, store the run."""
@@ -39,7 +40,7 @@ def run(
         raise typer.BadParameter("--lang must be da or en")
     settings = RunSettings(sources=sources, rules=rules or DEFAULT_RULES, as_of=parse_date(as_of), out=out,
                            warehouse=warehouse, rebuild=rebuild, threads=threads, memory_limit=memory_limit,
-                           wait_seconds=wait, lang=lang, dry_run=dry_run, suppressions=suppressions,
+                           wait_seconds=wait, lang=lang, dry_run=dry_run, suppressions=suppressions, store_extracts=store_extracts,
                            allow_drop=tuple(allow_drop or ()))
     progress = StageProgress(err, quiet)
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import gc
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,6 +104,13 @@ def run_suites(con: duckdb.DuckDBPyConnection, suites: list[Suite], folder: Path
                     v.get("raised_exception") for v in info.values() if isinstance(v, dict))
                 problem = "Great Expectations could not evaluate it" if raised else None
                 outcomes.append(Outcome(check, bool(r.success), _observed(r.result), problem))
+        # GX keeps its SQLAlchemy engine (and through it DuckDB cursors) alive in caches; let go of
+        # them now, so they neither outlive the run's connection nor show up as leaks at exit.
+        engine = datasource.get_execution_engine()
+        engine.close()
+        engine.engine.dispose()
+        del context, datasource, definitions, checkpoint, result, engine
+        gc.collect()
     docs = folder / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     return outcomes, docs
 
