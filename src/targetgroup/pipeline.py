@@ -188,7 +188,7 @@ def identify(run: Run) -> dict[str, int]:
     def work() -> None:
         # the raw extracts are staged and checked by now: free their memory (issue 7)
         for table in run.summary.get("raw_tables", {}).values():
-            run.con.execute(f"drop table if exists {table}")
+            extract_stage.drop_raw(run.con, table)
         params = {"as_of": run.settings.as_of}
         run_sql(run.con, "active.sql", params)
         rule_counts.update(evaluate(run.con, loaded, run.config, run.settings.as_of, run.settings.warehouse_path))

@@ -11,6 +11,8 @@ Tables it creates (in the run's working connection):
 Rows that parse but break an expectation (unknown status, end before start, two different rows
 for one CPR, ...) are the quality gate's business (targetgroup.validate): it quarantines them.
 `persons` keeps distinct rows, so a CPR with two different rows stays visible to the gate.
+Once a raw extract is staged its text is freed; `raw_<name>` keeps its columns and row count
+for the gate's table-level checks (extract.keep_shape_only).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from targetgroup.config import CaseSource, Extract, PersonSource, SourcesConfig
+from targetgroup.extract import keep_shape_only
 
 REJECTS_DDL = """
 create or replace table rejects (
@@ -196,8 +199,11 @@ def stage_all(con: duckdb.DuckDBPyConnection, config: SourcesConfig, tables: dic
     result = StageResult()
     con.execute(REJECTS_DDL)
     _stage_persons(con, config.persons, tables[config.persons.name], result)
+    keep_shape_only(con, tables[config.persons.name])
     union = " union all ".join(f"({_case_sql(src, tables[src.name])})" for src in config.sources)
     con.execute(f"create or replace temp table staged_cases as {union}")
+    for src in config.sources:
+        keep_shape_only(con, tables[src.name])
     con.execute("""
         insert into rejects
         select source, file, line, problem[1], tg_mask(cpr), problem[2]
@@ -281,8 +287,7 @@ def _stage_persons(con: duckdb.DuckDBPyConnection, src: PersonSource, raw_table:
     result.cprs_repaired[src.name], = con.execute(
         "select count(*) from staged_persons where problem is null and cpr_repaired").fetchone()
     result.persons, = con.execute("select count(*) from persons").fetchone()
-    con.execute("drop table staged_persons")
-    con.execute("drop table repeated_persons")
+    con.execute("drop table staged_persons")   # repeated_persons (few rows) stays for the quality gate
 
 
 def _count_rejects(con: duckdb.DuckDBPyConnection, source: str, result: StageResult) -> None:

@@ -64,7 +64,7 @@ def collect(con: duckdb.DuckDBPyConnection, failed: list[Check]) -> None:
     for check in failed:
         con.execute(f"""
             insert into findings
-            select {_lit(check.extract)}, file, line, {_lit(check.column)}, masked_cpr, case_id,
+            select {_lit(check.extract)}, file, line, {_lit(check.column)}, tg_mask(cpr), case_id,
                    {_lit(check.expectation)}, {_lit(check.severity)}, {check.reason}, {check.quarantine}
             from gate_{check.extract}
             where parsed and ({check.predicate})

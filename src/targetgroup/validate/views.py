@@ -2,11 +2,12 @@
 
 - `gate_<source>`: one row per staged case row of the source (`parsed` true) plus one per row
   staging rejected (`parsed` false); `case_id_rows` counts the staged rows sharing the case id.
-- `gate_<persons>`: the same for the person extract; `cpr_rows` counts rows per CPR.
-- `gate_cases`: one row per staged case (all sources), without the CPR.
-They are materialised once (window counts computed once, not per GX query: 2x faster) in the
-run's in-memory database and dropped after the gate. The CPR is present in the per-extract tables only for the CPR expectations, whose queries select
-file, line, case id and the masked CPR; nothing else may select it.
+- `gate_<persons>`: the same for the person extract; `cpr_rows` counts rows per CPR and
+  `cpr_birth_date` is the birth date the CPR encodes (computed once, not per query).
+- `gate_cases`: a view of every staged case (all sources), without the CPR.
+The per-extract tables are narrow (only the columns a check reads) and materialised once in the
+run's in-memory database, then dropped after the gate. They hold the CPR for the CPR checks,
+whose queries select file, line, case id and the masked CPR (`tg_mask(cpr)`) only.
 """
 
 from __future__ import annotations
@@ -17,18 +18,27 @@ from targetgroup.config import SourcesConfig
 
 CASE_VIEW = """
 create or replace table gate_{name} as
-with staged as (
-    select
-        true as parsed, file, line, case_id, cpr, tg_mask(cpr) as masked_cpr, status,
-        start_date, end_date, in_register,
-        count(*) over (partition by case_id) as case_id_rows
+with repeated_ids as (
+    -- case ids on more than one distinct row (few): counted once, joined back (no window over all rows)
+    select case_id, count(*) as case_id_rows
     from cases
     where source = {lit}
+    group by case_id
+    having count(*) > 1
+),
+
+staged as (
+    select
+        true as parsed, c.file, c.line, c.case_id, c.cpr, c.status, c.start_date, c.end_date,
+        c.in_register, coalesce(r.case_id_rows, 1) as case_id_rows
+    from cases as c
+    left join repeated_ids as r using (case_id)
+    where c.source = {lit}
 ),
 
 rejected as (
     select
-        false as parsed, file, line, null::varchar as case_id, null::varchar as cpr, masked_cpr,
+        false as parsed, file, line, null::varchar as case_id, null::varchar as cpr,
         null::varchar as status, null::date as start_date, null::date as end_date,
         null::boolean as in_register, null::bigint as case_id_rows
     from rejects
@@ -46,17 +56,27 @@ select * from final
 
 PERSON_VIEW = """
 create or replace table gate_{name} as
-with staged as (
-    select
-        true as parsed, file, line, null::varchar as case_id, cpr, tg_mask(cpr) as masked_cpr,
-        birth_date, count(*) over (partition by cpr) as cpr_rows
+with repeated as (
+    -- CPRs on more than one distinct row; staging listed the CPRs delivered more than once
+    select cpr, count(*) as cpr_rows
     from persons
+    semi join repeated_persons using (cpr)
+    group by cpr
+    having count(*) > 1
+),
+
+staged as (
+    select
+        true as parsed, p.file, p.line, null::varchar as case_id, p.cpr, p.birth_date,
+        tg_cpr_birth_date(p.cpr) as cpr_birth_date, coalesce(r.cpr_rows, 1) as cpr_rows
+    from persons as p
+    left join repeated as r using (cpr)
 ),
 
 rejected as (
     select
-        false as parsed, file, line, null::varchar as case_id, null::varchar as cpr, masked_cpr,
-        null::date as birth_date, null::bigint as cpr_rows
+        false as parsed, file, line, null::varchar as case_id, null::varchar as cpr,
+        null::date as birth_date, null::date as cpr_birth_date, null::bigint as cpr_rows
     from rejects
     where source = {lit}
 ),
@@ -71,8 +91,8 @@ select * from final
 """
 
 CASES_VIEW = """
-create or replace table gate_cases as
-select source, department, file, line, case_id, tg_mask(cpr) as masked_cpr
+create or replace view gate_cases as
+select source, department, file, line, case_id
 from cases
 """
 
@@ -91,5 +111,6 @@ def create_views(con: duckdb.DuckDBPyConnection, config: SourcesConfig) -> None:
 
 def drop_views(con: duckdb.DuckDBPyConnection, config: SourcesConfig) -> None:
     """Remove the gate tables."""
-    for name in [*(s.name for s in config.sources), config.persons.name, "cases"]:
+    for name in [*(s.name for s in config.sources), config.persons.name]:
         con.execute(f"drop table if exists gate_{name}")
+    con.execute("drop view if exists gate_cases")
