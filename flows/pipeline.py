@@ -131,8 +131,9 @@ def run_stages(settings: pipeline.RunSettings, flow_run_id: str | None) -> dict[
         except Exception as exc:
             finish_task(run, "failed", RunError(f"internal error ({type(exc).__name__})"))
             raise
+        finally:
+            run.close()
         finish_task(run, "dry_run" if settings.dry_run else "committed")
-        run.con.close()
     flags = run.summary.get("flags", {})
     get_run_logger().info("run %s done: %s citizens flagged; flags new %s, continuing %s, ended %s; report %s",
                           run.run_id, run.summary["identify"]["citizens_flagged"], flags.get("new"),

@@ -27,3 +27,34 @@ def test_unusable_values_are_refused_clearly(monkeypatch, name, value, match):
     monkeypatch.setenv(name, value)
     with pytest.raises(RunError, match=match):
         open_work()
+
+
+def test_default_memory_limit_and_no_spill_into_the_current_folder(monkeypatch):
+    monkeypatch.delenv("TARGETGROUP_MEMORY_LIMIT", raising=False)
+    con = open_work()
+    assert _setting(con, "memory_limit").startswith("953")  # 1 GB shown in MiB
+    assert _setting(con, "temp_directory") == ""  # DuckDB's default '.tmp' would hold case data
+
+
+def test_a_run_spills_into_a_private_folder_that_is_removed(tmp_path, monkeypatch):
+    import stat
+    import tempfile
+
+    from targetgroup import pipeline
+
+    seen = []
+    real_open = pipeline.open_work
+
+    def spy(threads, memory_limit, spill_dir):
+        seen.append((spill_dir, stat.S_IMODE(spill_dir.stat().st_mode)))
+        con = real_open(threads, memory_limit, spill_dir)
+        assert _setting(con, "temp_directory") == str(spill_dir)
+        return con
+
+    monkeypatch.setattr(pipeline, "open_work", spy)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    run = pipeline.prepare(pipeline.RunSettings(out=tmp_path / "reports"))
+    run.close()
+    (folder, mode), = seen
+    assert folder.parent == tmp_path and mode == 0o700
+    assert not folder.exists()

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import platform
 import secrets
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -82,6 +84,13 @@ class Run:
     manifest: dict[str, object] = field(default_factory=dict)
     commit_steps: list[Callable[[duckdb.DuckDBPyConnection], None]] = field(default_factory=list)
     progress: Progress = lambda stage, detail: None
+    spill_dir: Path | None = None
+
+    def close(self) -> None:
+        """Close the work connection and remove DuckDB's spill folder (it may hold case data)."""
+        self.con.close()
+        if self.spill_dir is not None:
+            shutil.rmtree(self.spill_dir, ignore_errors=True)
 
     def timed(self, name: str, fn: Callable[[], object]) -> object:
         """Call `fn`, record its wall time under `name`, report progress."""
@@ -101,14 +110,23 @@ def prepare(settings: RunSettings, progress: Progress | None = None) -> Run:
     """Load and check the configuration, open the work connection, refuse a run into the past."""
     started = time.perf_counter()
     config = load_sources(settings.sources)
-    con = open_work(settings.threads, settings.memory_limit)
-    now = datetime.now()
-    run_id = new_run_id(now)
-    run = Run(settings=settings, config=config, con=con, run_id=run_id, started_at=now,
-              report_dir=settings.out / f"{settings.as_of:%Y-%m-%d}_{run_id}")
-    if progress:
-        run.progress = progress
-    _check_as_of(run)
+    # DuckDB spills past its memory limit into this owner-only folder; Run.close removes it
+    spill_dir = Path(tempfile.mkdtemp(prefix="targetgroup-spill-"))
+    con = None
+    try:
+        con = open_work(settings.threads, settings.memory_limit, spill_dir)
+        now = datetime.now()
+        run_id = new_run_id(now)
+        run = Run(settings=settings, config=config, con=con, run_id=run_id, started_at=now,
+                  report_dir=settings.out / f"{settings.as_of:%Y-%m-%d}_{run_id}", spill_dir=spill_dir)
+        if progress:
+            run.progress = progress
+        _check_as_of(run)
+    except BaseException:
+        if con is not None:
+            con.close()
+        shutil.rmtree(spill_dir, ignore_errors=True)
+        raise
     run.timings["prepare"] = round(time.perf_counter() - started, 3)
     return run
 
@@ -418,6 +436,7 @@ def run_pipeline(settings: RunSettings, progress: Progress | None = None) -> Run
         except Exception as exc:
             finish(run, status="failed", error=RunError(f"internal error in the pipeline ({type(exc).__name__})"))
             raise
+        finally:
+            run.close()
         finish(run, status="dry_run" if settings.dry_run else "committed")
-        run.con.close()
         return run

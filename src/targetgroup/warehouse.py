@@ -74,22 +74,27 @@ def _statements(text: str) -> Iterator[str]:
 
 THREADS_ENV = "TARGETGROUP_THREADS"
 MEMORY_LIMIT_ENV = "TARGETGROUP_MEMORY_LIMIT"
+# Enough for 6 million citizens at full speed (benchmarks/RESULTS.md): the process then peaks under 2 GB.
+DEFAULT_MEMORY_LIMIT = "1GB"
 
 
-def open_work(threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+def open_work(threads: int | None = None, memory_limit: str | None = None,
+              spill_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory connection with the shared macros loaded.
 
     DuckDB's threads and memory limit come from the run's settings (--threads, --memory-limit),
     else from the environment (TARGETGROUP_THREADS, TARGETGROUP_MEMORY_LIMIT, e.g. "2GB"), else
-    DuckDB's defaults (all cores, 80% of the memory).
+    all cores and DEFAULT_MEMORY_LIMIT. Past the limit DuckDB spills to `spill_dir`, which holds
+    case data: it must be private (mode 700; pipeline.prepare makes one per run); without one DuckDB may
+    not spill and stops with an out-of-memory error instead.
     """
     threads = threads or _env_threads()
-    memory_limit = memory_limit or os.environ.get(MEMORY_LIMIT_ENV) or None
-    config = {}
+    memory_limit = memory_limit or os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+    config = {"memory_limit": memory_limit}
     if threads:
         config["threads"] = threads
-    if memory_limit:
-        config["memory_limit"] = memory_limit
+    # never DuckDB's default '.tmp' in the current folder: spilled blocks hold CPR numbers
+    config["temp_directory"] = str(spill_dir) if spill_dir else ""
     try:
         con = duckdb.connect(":memory:", config=config)
     except duckdb.Error:
