@@ -85,15 +85,23 @@ with raw as (
     from {raw_table}
 ),
 
+cleaned as (
+    select *, tg_cpr(cpr_raw) as cpr
+    from raw
+),
+
 typed as (
+    -- the CPR is cleaned once per row; the problem and the repair are only looked at when the
+    -- clean CPR is missing or differs from the raw text (rare), with the same results as
+    -- tg_cpr_problem(cpr_raw) and tg_cpr_repaired(cpr_raw)
     select
         *,
-        tg_cpr(cpr_raw) as cpr,
-        tg_cpr_problem(cpr_raw) as cpr_problem,
-        tg_cpr_repaired(cpr_raw) as cpr_repaired,
+        case when cpr is null then tg_cpr_problem(cpr_raw) end as cpr_problem,
+        case when cpr is null or cpr = cpr_raw then false
+             else length(tg_cpr_digits(cpr_raw)) = 9 end as cpr_repaired,
         lower(status) in ({active_statuses}) as active,
         case consent_raw {consent_cases} else null end as consent
-    from raw
+    from cleaned
 ),
 
 checked as (
@@ -159,17 +167,23 @@ with raw as (
     from {raw_table}
 ),
 
+cleaned as (
+    select *, tg_cpr(cpr_raw) as cpr
+    from raw
+),
+
 checked as (
+    -- as for cases: the CPR is cleaned once per row, problem and repair only looked at when needed
     select
         *,
-        tg_cpr(cpr_raw) as cpr,
-        tg_cpr_repaired(cpr_raw) as cpr_repaired,
+        case when cpr is null or cpr = cpr_raw then false
+             else length(tg_cpr_digits(cpr_raw)) = 9 end as cpr_repaired,
         case
-            when tg_cpr_problem(cpr_raw) is not null then ['cpr', tg_cpr_problem(cpr_raw)]
+            when cpr is null then ['cpr', tg_cpr_problem(cpr_raw)]
             when birth_text is null then ['birth_date', 'birth date is empty']
             when birth_date is null then ['birth_date', 'birth date ''' || birth_text || ''' does not match {date_format_text}']
         end as problem
-    from raw
+    from cleaned
 ),
 
 final as (
