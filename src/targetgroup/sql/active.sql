@@ -1,6 +1,7 @@
 -- Who and what counts on the as-of date ($as_of). DOMAIN.md "Precise semantics".
 
--- residents: one row per citizen alive and resident on $as_of, with age and minor flag.
+-- residents: one row per citizen alive and resident on $as_of, with age and minor flag (no
+-- name: the lists take it from persons; residents is almost as big as persons at national scale).
 create or replace temp table residents as
 with living as (
     select *
@@ -11,7 +12,7 @@ with living as (
 
 final as (
     select
-        cpr, name, birth_date, household_id, mother_cpr, father_cpr, protected,
+        cpr, birth_date, household_id, mother_cpr, father_cpr, protected,
         tg_age(birth_date, $as_of) as age,
         tg_age(birth_date, $as_of) < 18 as minor
     from living

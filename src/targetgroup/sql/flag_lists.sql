@@ -39,7 +39,7 @@ final as (
         s.team as own_team,
         s.caseworker as own_caseworker,
         left(f.cpr, 6) || '-' || right(f.cpr, 4) as cpr,
-        r.name,
+        p.name,
         r.age,
         f.rule_id,
         f.family_id,
@@ -50,6 +50,7 @@ final as (
     from flagged as f
     join served as s using (cpr)
     join residents as r using (cpr)
+    join persons as p using (cpr)
     left join others as o on o.cpr = f.cpr and o.department = s.department
 )
 

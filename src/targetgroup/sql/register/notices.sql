@@ -17,22 +17,32 @@ caseworkers_before as (
 ),
 
 contacts as (
+    -- caseworkers and teams per department, for the citizens of new and updated flags only
     select cpr, department,
-        department || ': ' || string_agg(distinct coalesce(caseworker, 'unknown') || ' ('
-            || coalesce(team, 'unknown') || ')', ', ') as contact
+        department || ': ' || tg_join_sorted(list(coalesce(caseworker, 'unknown') || ' ('
+            || coalesce(team, 'unknown') || ')'), ', ') as contact
     from active_cases
+    semi join (select cpr from flag_status where change in ('new', 'updated')) as f using (cpr)
     group by cpr, department
+),
+
+others as (
+    -- per citizen and department: the other departments' contacts, in department order (a
+    -- contact starts with its department)
+    select d.cpr, d.department, tg_join_sorted(list(c.contact), '; ') as contacts
+    from contacts as d
+    join contacts as c on c.cpr = d.cpr and c.department <> d.department
+    group by d.cpr, d.department
 ),
 
 flag_notices as (
     select w.department, w.team, w.caseworker, s.cpr, s.rule_id, s.flag_id,
         if(s.change = 'new', 'new flag', 'flag updated') as notice,
-        concat_ws(' | ', if(s.change = 'updated', o.change, null),
-            (select string_agg(c.contact, '; ' order by c.department)
-               from contacts as c where c.cpr = s.cpr and c.department <> w.department)) as detail
+        concat_ws(' | ', if(s.change = 'updated', o.change, null), x.contacts) as detail
     from flag_status as s
     join caseworkers_today as w on w.cpr = s.cpr and list_contains(s.notify_departments, w.department)
     left join reg_flag_opens as o using (flag_id)
+    left join others as x on x.cpr = s.cpr and x.department = w.department
     where s.change in ('new', 'updated')
 ),
 
