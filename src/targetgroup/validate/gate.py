@@ -132,7 +132,9 @@ def _context_config(site: Path):  # noqa: ANN202 - GX's config class, imported l
         data_docs_sites={"local_site": {
             "class_name": "SiteBuilder", "show_how_to_buttons": False,
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}}},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            # validation results only: the suites' own pages repeat what every result page shows
+            "site_section_builders": {"expectations": "0", "profiling": "0"}}},
         progress_bars=ProgressBarsConfig(globally=False))
 
 
