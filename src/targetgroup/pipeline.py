@@ -1,6 +1,10 @@
 """The pipeline's stages in order, as plain functions over one `Run`, and `run_pipeline` that chains them.
 
-    prepare -> extract -> stage -> validate -> identify -> register -> deliver -> commit -> finish
+    prepare -> extract -> stage -> validate -> identify -> register -> gate_verdict -> deliver -> commit -> finish
+
+`run_pipeline` lets Great Expectations validate in a background thread while identify and
+register run (the quarantine is applied before identify either way); `gate_verdict` waits for it
+and stops the run before anything is written. Called alone, `validate` waits for it itself.
 
 A dry run (`RunSettings.dry_run`) writes every output but skips `commit`: the warehouse, the
 register and the ledger stay as they were, and the manifest says so (status "dry_run").
@@ -87,7 +91,10 @@ class Run:
     spill_dir: Path | None = None
 
     def close(self) -> None:
-        """Close the work connection and remove DuckDB's spill folder (it may hold case data)."""
+        """Close the work connection and remove DuckDB's spill folder (it may hold case data);
+        a quality gate still validating in the background is waited for first."""
+        if "gate_pending" in self.summary:
+            self.summary["gate_pending"][1].wait()
         self.con.close()
         if self.spill_dir is not None:
             shutil.rmtree(self.spill_dir, ignore_errors=True)
@@ -167,16 +174,43 @@ def stage(run: Run) -> dict[str, int]:
     return {"cases": result.cases, "persons": result.persons, "rejected": rejected}
 
 
-def validate(run: Run) -> dict[str, int]:
-    """The quality gate: expectations, quarantine, volume guard. Raises ValidationError on errors."""
+def validate(run: Run, background: bool = False) -> dict[str, int]:
+    """The quality gate: expectations, quarantine, volume guard. Raises ValidationError on errors.
+
+    With `background`, Great Expectations goes on validating in a thread while the next stages
+    run, and `gate_verdict` (which the caller must call before anything is written) waits for it
+    and raises; the quarantine is applied before this returns either way.
+    """
     from targetgroup import validate as gate  # noqa: PLC0415 - Great Expectations is imported inside
 
     rows: dict[str, int] = {}
     for f in run.summary["files"]:
         rows[f.source] = rows.get(f.source, 0) + f.rows
-    result = run.timed("validate", lambda: gate.check_gate(
+    result, pending = run.timed("validate", lambda: gate.start_gate(
         run.con, run.config, as_of=run.settings.as_of, rows=rows, report_dir=run.report_dir,
         warehouse=run.settings.warehouse_path, allow_drop=frozenset(run.settings.allow_drop)))
+    run.summary["gate_pending"] = (result, pending)
+    if background:
+        run.progress("validate", "quarantine applied; Great Expectations validating in the background")
+        return {"quarantined": result.manifest()["rows_quarantined_total"]}
+    return gate_verdict(run)
+
+
+def gate_verdict(run: Run) -> dict[str, int]:
+    """Wait for the quality gate started by `validate`, record it, stop the run on errors (once)."""
+    from targetgroup import validate as gate  # noqa: PLC0415
+
+    if "gate_pending" not in run.summary:
+        return run.summary.get("gate_verdict", {})
+    result, pending = run.summary.pop("gate_pending")
+    started = time.perf_counter()
+    try:
+        gate.finish_gate(run.con, run.config, result, pending, run.report_dir, frozenset(run.settings.allow_drop))
+    finally:
+        # the gate's table checks were the last readers of the raw extracts' stand-ins
+        for table in run.summary.get("raw_tables", {}).values():
+            extract_stage.drop_raw(run.con, table)
+        run.timings["validate"] = round(run.timings.get("validate", 0) + time.perf_counter() - started, 3)
     run.summary["quality"] = result
     run.manifest["quality"] = result.manifest()
     if result.report:
@@ -186,7 +220,9 @@ def validate(run: Run) -> dict[str, int]:
     run.commit_steps.append(gate.quarantine.store_step(run.run_id))
     gate.raise_if_errors(result, run.report_dir)
     run.progress("validate", f"{len(result.warnings)} warning(s), {quarantined:,} rows quarantined")
-    return {"errors": len(result.errors), "warnings": len(result.warnings), "quarantined": quarantined}
+    run.summary["gate_verdict"] = {"errors": len(result.errors), "warnings": len(result.warnings),
+                                   "quarantined": quarantined}
+    return run.summary["gate_verdict"]
 
 
 def identify(run: Run) -> dict[str, int]:
@@ -204,9 +240,6 @@ def identify(run: Run) -> dict[str, int]:
     rule_counts: dict[str, int] = {}
 
     def work() -> None:
-        # the raw extracts are staged and checked by now: free their memory (issue 7)
-        for table in run.summary.get("raw_tables", {}).values():
-            extract_stage.drop_raw(run.con, table)
         params = {"as_of": run.settings.as_of}
         run_sql(run.con, "active.sql", params)
         rule_counts.update(evaluate(run.con, loaded, run.config, run.settings.as_of, run.settings.warehouse_path))
@@ -258,6 +291,8 @@ def deliver(run: Run) -> dict[str, int]:
     departments = list(run.config.departments)
     titles = run.summary.get("rule_titles") or _rule_titles(con)
     rules_hash = run.summary.get("rules_hash")
+
+    gate_verdict(run)   # a no-op when the run has waited for the quality gate already
 
     def work() -> None:
         make_private_dir(run.report_dir)
@@ -418,6 +453,21 @@ def _versions() -> dict[str, str]:
     return found
 
 
+def settle_gate(run: Run, exc: BaseException) -> BaseException:
+    """After a stage failed while the quality gate was still validating: the gate's own error when
+    it found one (a bad extract explains the failure better), else `exc`."""
+    if "gate_pending" not in run.summary:
+        return exc
+    try:
+        gate_verdict(run)
+    except TargetGroupError as gate_exc:
+        if gate_exc is not exc:
+            return gate_exc
+    except Exception:  # noqa: BLE001 - the stage's own error is the one to report
+        return exc
+    return exc
+
+
 def run_pipeline(settings: RunSettings, progress: Progress | None = None) -> Run:
     """Run every stage in order under the warehouse lock; on failure nothing is stored."""
     with run_lock(settings.warehouse_path, settings.wait_seconds):
@@ -425,17 +475,20 @@ def run_pipeline(settings: RunSettings, progress: Progress | None = None) -> Run
         try:
             extract(run)
             stage(run)
-            validate(run)
+            validate(run, background=True)   # Great Expectations validates while the rules run
             identify(run)
             register(run)
+            gate_verdict(run)                # nothing is written before the gate has passed
             deliver(run)
             commit(run)
-        except TargetGroupError as exc:
-            finish(run, status="failed", error=exc)
-            raise
         except Exception as exc:
-            finish(run, status="failed", error=RunError(f"internal error in the pipeline ({type(exc).__name__})"))
-            raise
+            error = settle_gate(run, exc)   # the quality gate's own error, when it found one
+            if error is exc:
+                finish(run, status="failed", error=exc if isinstance(exc, TargetGroupError) else
+                       RunError(f"internal error in the pipeline ({type(exc).__name__})"))
+                raise
+            finish(run, status="failed", error=error)
+            raise error from exc
         finally:
             run.close()
         finish(run, status="dry_run" if settings.dry_run else "committed")

@@ -3,14 +3,17 @@
     suites (generated from the sources file) -> Great Expectations over DuckDB views
     -> findings / quarantine -> volume guard against the last committed run -> report
 
-`check_gate` returns a `GateResult` with every outcome; `raise_if_errors` stops the run with a
+`check_gate` returns a `GateResult` with every outcome (a run uses its two halves, `start_gate`
+and `finish_gate`, so that Great Expectations validates while identification runs);
+`raise_if_errors` stops the run with a
 `ValidationError` (source, expectation, counts, masked example rows) when an error-level
 expectation failed or the volume guard fired. Quarantined rows are removed from `cases` and
-`persons` only by `check_gate` itself, so identification never sees them.
+`persons` only by `start_gate` itself, so identification never sees them.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -57,9 +60,34 @@ class GateResult:
         }
 
 
-def check_gate(con: duckdb.DuckDBPyConnection, config: SourcesConfig, *, as_of: date, rows: dict[str, int],
-               report_dir: Path, warehouse: Path | None, allow_drop: frozenset[str] = frozenset()) -> GateResult:
-    """Run every expectation, quarantine failing rows, apply the volume guard; raises nothing."""
+@dataclass
+class PendingGate:
+    """Great Expectations validating the gate tables in a background thread (see start_gate)."""
+
+    thread: threading.Thread
+    connection: duckdb.DuckDBPyConnection | None = None   # its own cursor on the run's database
+    box: dict = field(default_factory=dict)   # outcomes and docs, or the exception it raised
+    settled: bool = False
+
+    def wait(self) -> None:
+        """Wait until Great Expectations is done, then close its connection (safe to call twice)."""
+        self.thread.join()
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
+def start_gate(con: duckdb.DuckDBPyConnection, config: SourcesConfig, *, as_of: date, rows: dict[str, int],
+               report_dir: Path, warehouse: Path | None,
+               allow_drop: frozenset[str] = frozenset()) -> tuple[GateResult, PendingGate]:
+    """Quarantine failing rows, apply the volume guard, and start Great Expectations in a thread.
+
+    The quarantine is selected by the row-level checks' own predicates (the same SQL that Great
+    Expectations runs, so both find the same rows), so identification can go on while Great
+    Expectations validates the gate tables through its own DuckDB connection; `finish_gate`
+    waits for it and turns its outcomes into errors and warnings. Nothing may be written or
+    stored before `finish_gate` has returned without errors.
+    """
     known = {config.persons.name, *(s.name for s in config.sources)}
     if unknown := sorted(allow_drop - known):
         raise RunError(f"--allow-drop names unknown source(s) {', '.join(unknown)}",
@@ -68,30 +96,63 @@ def check_gate(con: duckdb.DuckDBPyConnection, config: SourcesConfig, *, as_of: 
     from targetgroup.validate.gate import run_suites  # noqa: PLC0415 - imports Great Expectations
 
     result = GateResult()
+    suites = build_suites(config, as_of, allow_drop)
     views.create_views(con, config)
+    quarantine.collect(con, [c for suite in suites for c in suite.checks if c.row_level])
+    result.quarantined = quarantine.counts(con)
+    result.rejected = dict(con.execute("select source, count(*) from rejects group by 1").fetchall())
+    result.unmatched = dict(con.execute(
+        "select source, count(*) from findings where expectation = 'cpr_in_register' group by 1").fetchall())
+    gx_con = con.cursor()   # Great Expectations' thread never touches `con` itself
+
+    def validate_in_background() -> None:
+        try:
+            pending.box["outcomes"], pending.box["docs"] = run_suites(gx_con, suites, report_dir / "quality")
+        except BaseException as exc:  # noqa: BLE001 - handed to finish_gate, raised there
+            pending.box["error"] = exc
+
+    pending = PendingGate(threading.Thread(target=validate_in_background, name="quality-gate", daemon=True),
+                          connection=gx_con)
+    pending.thread.start()
     try:
-        result.outcomes, result.data_docs = run_suites(con, build_suites(config, as_of, allow_drop),
-                                                       report_dir / "quality")
-        failed = [o for o in result.outcomes if not o.success]
-        quarantine.collect(con, [o.check for o in failed if o.check.row_level and not o.problem])
-        for o in failed:
-            text = f"source {o.check.extract}: {o.check.expectation}: {_explain(con, o, config)}"
-            (result.errors if o.check.severity == "error" else result.warnings).append(text)
-        result.quarantined = quarantine.counts(con)
-        result.rejected = dict(con.execute("select source, count(*) from rejects group by 1").fetchall())
-        result.unmatched = dict(con.execute(
-            "select source, count(*) from findings where expectation = 'cpr_in_register' group by 1").fetchall())
+        quarantine.apply(con, config)
+        now = volume.current(con, rows, config.persons.name, as_of)
+        last_run, last = volume.previous(con, warehouse) if warehouse else (None, {})
+        result.volumes = volume.compare(now, last_run, last)
+    except BaseException:
+        pending.wait()
+        raise
+    return result, pending
+
+
+def finish_gate(con: duckdb.DuckDBPyConnection, config: SourcesConfig, result: GateResult, pending: PendingGate,
+                report_dir: Path, allow_drop: frozenset[str] = frozenset()) -> GateResult:
+    """Wait for Great Expectations; fill the errors and warnings; write quarantine.csv."""
+    pending.wait()
+    pending.settled = True
+    try:
+        if "error" in pending.box:
+            raise pending.box["error"]
+        result.outcomes, result.data_docs = pending.box["outcomes"], pending.box["docs"]
+        for o in result.outcomes:
+            if not o.success:
+                text = f"source {o.check.extract}: {o.check.expectation}: {_explain(con, o, config)}"
+                (result.errors if o.check.severity == "error" else result.warnings).append(text)
         result.report = quarantine.write_report(con, report_dir)
     finally:
         views.drop_views(con, config)
-    quarantine.apply(con, config)
-    now = volume.current(con, rows, config.persons.name, as_of)
-    last_run, last = volume.previous(con, warehouse) if warehouse else (None, {})
-    result.volumes = volume.compare(now, last_run, last)
     stop, allowed = volume.problems(result.volumes, config.quality.volume_drop, allow_drop)
     result.errors += [f"volume guard: {p}" for p in stop]
     result.warnings += [f"volume guard (allowed by --allow-drop): {p}" for p in allowed]
     return result
+
+
+def check_gate(con: duckdb.DuckDBPyConnection, config: SourcesConfig, *, as_of: date, rows: dict[str, int],
+               report_dir: Path, warehouse: Path | None, allow_drop: frozenset[str] = frozenset()) -> GateResult:
+    """The whole gate at once (start_gate, then finish_gate); raises nothing for findings."""
+    result, pending = start_gate(con, config, as_of=as_of, rows=rows, report_dir=report_dir,
+                                 warehouse=warehouse, allow_drop=allow_drop)
+    return finish_gate(con, config, result, pending, report_dir, allow_drop)
 
 
 def raise_if_errors(result: GateResult, report_dir: Path) -> None:

@@ -4,7 +4,8 @@
   staging rejected (`parsed` false); `case_id_rows` counts the staged rows sharing the case id.
 - `gate_<persons>`: the same for the person extract; `cpr_rows` counts rows per CPR and
   `cpr_birth_date` is the birth date the CPR encodes (computed once, not per query).
-- `gate_cases`: a view of every staged case (all sources), without the CPR.
+- `gate_cases`: every staged case (all sources), without the CPR; a table, because
+  quarantine.apply deletes from `cases` while Great Expectations reads it (validate.start_gate).
 The per-extract tables are narrow (only the columns a check reads) and materialised once in the
 run's in-memory database, then dropped after the gate. They hold the CPR for the CPR checks,
 whose queries select file, line, case id and the masked CPR (`tg_mask(cpr)`) only.
@@ -91,7 +92,7 @@ select * from final
 """
 
 CASES_VIEW = """
-create or replace view gate_cases as
+create or replace table gate_cases as
 select source, department, file, line, case_id
 from cases
 """
@@ -111,6 +112,5 @@ def create_views(con: duckdb.DuckDBPyConnection, config: SourcesConfig) -> None:
 
 def drop_views(con: duckdb.DuckDBPyConnection, config: SourcesConfig) -> None:
     """Remove the gate tables."""
-    for name in [*(s.name for s in config.sources), config.persons.name]:
+    for name in [*(s.name for s in config.sources), config.persons.name, "cases"]:
         con.execute(f"drop table if exists gate_{name}")
-    con.execute("drop view if exists gate_cases")
