@@ -1,7 +1,8 @@
 """The tables the gate's expectations run on, built once from the staged tables in DuckDB.
 
 - `gate_<source>`: one row per staged case row of the source (`parsed` true) plus one per row
-  staging rejected (`parsed` false); `case_id_rows` counts the staged rows sharing the case id.
+  staging rejected (`parsed` false); `case_id_rows` counts the staged rows sharing the case id;
+  `cpr_invalid` (the CPR check) is computed once here, not in each query that reads it.
 - `gate_<persons>`: the same for the person extract; `cpr_rows` counts rows per CPR and
   `cpr_birth_date` is the birth date the CPR encodes (computed once, not per query).
 - `gate_cases`: every staged case (all sources), without the CPR; a table, because
@@ -31,7 +32,8 @@ with repeated_ids as (
 staged as (
     select
         true as parsed, c.file, c.line, c.case_id, c.cpr, c.status, c.start_date, c.end_date,
-        c.in_register, coalesce(r.case_id_rows, 1) as case_id_rows
+        c.in_register, coalesce(r.case_id_rows, 1) as case_id_rows,
+        not regexp_full_match(c.cpr, '[0-9]{{10}}') or tg_cpr_birth_date(c.cpr) is null as cpr_invalid
     from cases as c
     left join repeated_ids as r using (case_id)
     where c.source = {lit}
@@ -41,7 +43,7 @@ rejected as (
     select
         false as parsed, file, line, null::varchar as case_id, null::varchar as cpr,
         null::varchar as status, null::date as start_date, null::date as end_date,
-        null::boolean as in_register, null::bigint as case_id_rows
+        null::boolean as in_register, null::bigint as case_id_rows, null::boolean as cpr_invalid
     from rejects
     where source = {lit}
 ),
@@ -66,18 +68,25 @@ with repeated as (
     having count(*) > 1
 ),
 
+birth_dates as (
+    select p.file, p.line, p.cpr, p.birth_date, tg_cpr_birth_date(p.cpr) as cpr_birth_date
+    from persons as p
+),
+
 staged as (
     select
-        true as parsed, p.file, p.line, null::varchar as case_id, p.cpr, p.birth_date,
-        tg_cpr_birth_date(p.cpr) as cpr_birth_date, coalesce(r.cpr_rows, 1) as cpr_rows
-    from persons as p
+        true as parsed, b.file, b.line, null::varchar as case_id, b.cpr, b.birth_date, b.cpr_birth_date,
+        coalesce(r.cpr_rows, 1) as cpr_rows,
+        not regexp_full_match(b.cpr, '[0-9]{{10}}') or b.cpr_birth_date is null as cpr_invalid
+    from birth_dates as b
     left join repeated as r using (cpr)
 ),
 
 rejected as (
     select
         false as parsed, file, line, null::varchar as case_id, null::varchar as cpr,
-        null::date as birth_date, null::date as cpr_birth_date, null::bigint as cpr_rows
+        null::date as birth_date, null::date as cpr_birth_date, null::bigint as cpr_rows,
+        null::boolean as cpr_invalid
     from rejects
     where source = {lit}
 ),
