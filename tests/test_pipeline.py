@@ -131,6 +131,7 @@ def test_failure_inside_the_commit_rolls_back(tiny, tmp_path):
     run.commit_steps.append(explode)
     with pytest.raises(RuntimeError):
         pipeline.commit(run)
+    run.close()
     assert _sha(settings.warehouse_path) == before
 
 

@@ -168,6 +168,7 @@ def test_shipped_rule_set_flags_the_expected_citizens(sample, world, tmp_path, n
     pipeline.stage(run)
     pipeline.identify(run)
     got = set(run.con.execute("select rule_id, cpr from targets").fetchall())
+    run.close()
     want = expected(world, name)
     assert want, f"{name} flags nobody in the sample"
     rules_in_set = {r for r, _ in want}

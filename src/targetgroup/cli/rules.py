@@ -54,6 +54,7 @@ def explain(
     from targetgroup.rules.explain import explain_citizen  # noqa: PLC0415
     from targetgroup.warehouse import DEFAULT_WAREHOUSE  # noqa: PLC0415
 
+    run = None
     try:
         value = parse_typed(cpr)
         settings = pipeline.RunSettings(sources=sources, rules=rules or DEFAULT_RULES, as_of=parse_date(as_of),
@@ -66,7 +67,10 @@ def explain(
             loaded = load_rules(settings.rules, run.config)
             result = explain_citizen(run.con, value, loaded, settings.as_of)
     except Exception as exc:  # noqa: BLE001
+        if run is not None:
+            run.close()
         fail(exc)
+    run.close()   # removes DuckDB's spill folder
     render(result, loaded.rules.name)
 
 

@@ -49,15 +49,18 @@ def validate(
         pipeline.validate(run)
     except ValidationError as exc:
         progress.stop()
+        run.close()
         pipeline.finish(run, status="failed", error=exc)
         print_quality(run.manifest.get("quality", {}), errors=False)
         fail(exc)
     except Exception as exc:  # noqa: BLE001 - every error ends as one clear line
         progress.stop()
         if run is not None:
+            run.close()
             pipeline.finish(run, status="failed", error=exc if hasattr(exc, "hint") else None)
         fail(exc)
     progress.stop()
+    run.close()   # removes DuckDB's spill folder
     pipeline.finish(run, status="validated")
     print_quality(run.manifest.get("quality", {}))
     stdout.print(f"Report: {run.report_dir / 'quarantine.csv'}")
