@@ -37,6 +37,15 @@ def test_overlap_on_hand_written_data(tiny, tmp_path):
     assert {cpr: list(depts) for cpr, depts in got} == EXPECTED_DEFAULT
 
 
+def test_a_relative_report_folder_works(tiny, tmp_path, monkeypatch):
+    """The CLI's default --out is the relative 'reports' (the README's first command)."""
+    monkeypatch.chdir(tmp_path)
+    run = run_pipeline(RunSettings(sources=tiny, as_of=AS_OF, out=Path("reports")))
+    assert run.summary["identify"]["citizens_flagged"] == len(EXPECTED_DEFAULT)
+    docs = Path(run.manifest["quality"]["data_docs"])
+    assert (tmp_path / "reports").resolve() in docs.resolve().parents and docs.exists()
+
+
 def test_canonical_tables_land_in_the_warehouse(tiny, tmp_path):
     settings = _settings(tiny, tmp_path)
     run_pipeline(settings)

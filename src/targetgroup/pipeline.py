@@ -93,11 +93,13 @@ class Run:
     def close(self) -> None:
         """Close the work connection and remove DuckDB's spill folder (it may hold case data);
         a quality gate still validating in the background is waited for first."""
-        if "gate_pending" in self.summary:
-            self.summary["gate_pending"][1].wait()
-        self.con.close()
-        if self.spill_dir is not None:
-            shutil.rmtree(self.spill_dir, ignore_errors=True)
+        try:
+            if "gate_pending" in self.summary:
+                self.summary["gate_pending"][1].wait()
+            self.con.close()
+        finally:
+            if self.spill_dir is not None:
+                shutil.rmtree(self.spill_dir, ignore_errors=True)
 
     def timed(self, name: str, fn: Callable[[], object]) -> object:
         """Call `fn`, record its wall time under `name`, report progress."""

@@ -131,7 +131,8 @@ def _context_config(site: Path):  # noqa: ANN202 - GX's config class, imported l
         store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
         data_docs_sites={"local_site": {
             "class_name": "SiteBuilder", "show_how_to_buttons": False,
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site)},
+            # GX wants an absolute path here (a relative --out such as the default 'reports' failed)
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site.resolve())},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             # validation results only: the suites' own pages repeat what every result page shows
             "site_section_builders": {"expectations": "0", "profiling": "0"}}},
