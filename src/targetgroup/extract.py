@@ -25,6 +25,7 @@ import duckdb
 
 from targetgroup.config import Extract, SourcesConfig
 from targetgroup.errors import InputError
+from targetgroup.warehouse import sql_identifier, sql_literal
 
 _CSV_PROBLEMS = {
     "MISSING COLUMNS": "the line has fewer fields than the header (a file cut off, or a wrong delimiter?)",
@@ -124,8 +125,7 @@ def keep_shape_only(con: duckdb.DuckDBPyConnection, table: str) -> None:
     columns = con.execute(f"describe {table}").fetchall()
     rows, = con.execute(f"select count(*) from {table}").fetchone()
     drop_raw(con, table)
-    select = ", ".join(f'null::{kind} as "{name.replace(chr(34), chr(34) * 2)}"'
-                       for name, kind, *_ in columns)
+    select = ", ".join(f"null::{kind} as {sql_identifier(name)}" for name, kind, *_ in columns)
     con.execute(f"create view {table} as select {select} from range({int(rows)})")
 
 
@@ -206,7 +206,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, tabl
         )
         # Insertion order is the file's order, so rowid + 2 is the line (header = line 1).
         con.execute(f"""create or replace view {table} as
-                        select *, {_sql_text(path.name)} as _file, (rowid + 2)::bigint as _line
+                        select *, {sql_literal(path.name)} as _file, (rowid + 2)::bigint as _line
                         from {table}__read""")
         bad = con.execute(
             f"select line, column_name, error_type::varchar, count(*) over () from {rejects} "
@@ -231,10 +231,6 @@ def _read_csv(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, tabl
         raise InputError(problem + more, file=path, line=int(line), source=extract.name, hint=hint)
     con.execute(f"drop table if exists {rejects}")
     _check_mojibake(con, extract, path, table, names)
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _encoding_hint(extract: Extract) -> str:

@@ -463,10 +463,9 @@ def settle_gate(run: Run, exc: BaseException) -> BaseException:
     try:
         gate_verdict(run)
     except TargetGroupError as gate_exc:
-        if gate_exc is not exc:
-            return gate_exc
+        return gate_exc
     except Exception:  # noqa: BLE001 - the stage's own error is the one to report
-        return exc
+        pass
     return exc
 
 

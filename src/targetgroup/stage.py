@@ -23,6 +23,7 @@ import duckdb
 
 from targetgroup.config import CaseSource, Extract, PersonSource, SourcesConfig
 from targetgroup.extract import keep_shape_only
+from targetgroup.warehouse import sql_identifier, sql_literal
 
 REJECTS_DDL = """
 create or replace table rejects (
@@ -45,25 +46,15 @@ class StageResult:
     persons: int = 0
 
 
-def _q(name: str) -> str:
-    """Quote an identifier taken from the sources file."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(value: str) -> str:
-    """Quote a string literal taken from the sources file."""
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _col(extract: Extract, canonical: str) -> str:
     """The raw column mapped to `canonical`, or NULL when the source does not deliver it."""
     column = extract.columns.get(canonical)
-    return f"nullif(trim({_q(column)}), '')" if column else "null::varchar"
+    return f"nullif(trim({sql_identifier(column)}), '')" if column else "null::varchar"
 
 
 def _date(extract: Extract, canonical: str) -> str:
     """Expression parsing the mapped date column with the source's date format."""
-    return f"try_strptime(tg_date_text({_col(extract, canonical)}), {_lit(extract.date_format)})::date"
+    return f"try_strptime(tg_date_text({_col(extract, canonical)}), {sql_literal(extract.date_format)})::date"
 
 
 CASES_SQL = """
@@ -91,14 +82,11 @@ cleaned as (
 ),
 
 typed as (
-    -- the CPR is cleaned once per row; the problem and the repair are only looked at when the
-    -- clean CPR is missing or differs from the raw text (rare), with the same results as
-    -- tg_cpr_problem(cpr_raw) and tg_cpr_repaired(cpr_raw)
+    -- the CPR is cleaned once per row; the problem is only looked at when there is no clean CPR
     select
         *,
         case when cpr is null then tg_cpr_problem(cpr_raw) end as cpr_problem,
-        case when cpr is null or cpr = cpr_raw then false
-             else length(tg_cpr_digits(cpr_raw)) = 9 end as cpr_repaired,
+        tg_cpr_repaired(cpr_raw, cpr) as cpr_repaired,
         lower(status) in ({active_statuses}) as active,
         case consent_raw {consent_cases} else null end as consent
     from cleaned
@@ -134,8 +122,8 @@ select * from final
 
 
 def _case_sql(src: CaseSource, raw_table: str) -> str:
-    active = ", ".join(_lit(c) for c in src.active_codes) or "null"
-    consent_cases = " ".join(f"when {_lit(k.strip().lower())} then {_lit(v)}"
+    active = ", ".join(sql_literal(c) for c in src.active_codes) or "null"
+    consent_cases = " ".join(f"when {sql_literal(k.strip().lower())} then {sql_literal(v)}"
                              for k, v in src.consent_values.items()) or "when null then null"
     return CASES_SQL.format(
         raw_table=raw_table, cpr_raw=_col(src, "cpr"), case_id=_col(src, "case_id"),
@@ -145,7 +133,7 @@ def _case_sql(src: CaseSource, raw_table: str) -> str:
         caseworker=_col(src, "caseworker"), team=_col(src, "team"), consent_raw=_col(src, "consent"),
         active_statuses=active, consent_cases=consent_cases,
         date_format_text=src.date_format.replace("'", "''"),
-        source=_lit(src.name), department=_lit(src.department), system=_lit(src.system),
+        source=sql_literal(src.name), department=sql_literal(src.department), system=sql_literal(src.system),
     )
 
 
@@ -173,11 +161,10 @@ cleaned as (
 ),
 
 checked as (
-    -- as for cases: the CPR is cleaned once per row, problem and repair only looked at when needed
+    -- as for cases: the CPR is cleaned once per row, the problem only looked at when needed
     select
         *,
-        case when cpr is null or cpr = cpr_raw then false
-             else length(tg_cpr_digits(cpr_raw)) = 9 end as cpr_repaired,
+        tg_cpr_repaired(cpr_raw, cpr) as cpr_repaired,
         case
             when cpr is null then ['cpr', tg_cpr_problem(cpr_raw)]
             when birth_text is null then ['birth_date', 'birth date is empty']

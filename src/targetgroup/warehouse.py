@@ -146,15 +146,21 @@ def attached(con: duckdb.DuckDBPyConnection, warehouse: Path, *, read_only: bool
         yield False
         return
     mode = " (read_only)" if read_only else ""
-    con.execute(f"attach '{_escape(warehouse)}' as {ALIAS}{mode}")
+    con.execute(f"attach {sql_literal(warehouse)} as {ALIAS}{mode}")
     try:
         yield True
     finally:
         con.execute(f"detach {ALIAS}")
 
 
-def _escape(path: Path) -> str:
-    return str(path).replace("'", "''")
+def sql_literal(value: object) -> str:
+    """A SQL string literal (a file name, a path, a code from the sources file)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def sql_identifier(name: str) -> str:
+    """A quoted SQL identifier (a column name taken from an extract or the sources file)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def commit(con: duckdb.DuckDBPyConnection, warehouse: Path,

@@ -32,7 +32,7 @@ import pandas as pd
 
 from targetgroup.deliver.files import make_private_dir, private_files
 from targetgroup.errors import ConfigError
-from targetgroup.warehouse import ALIAS, run_sql
+from targetgroup.warehouse import ALIAS, run_sql, sql_literal
 
 ENV_KEY = "TARGETGROUP_PSEUDONYM_KEY"
 ENV_KEY_FILE = "TARGETGROUP_PSEUDONYM_KEY_FILE"
@@ -120,7 +120,7 @@ def write_parquet(con: duckdb.DuckDBPyConnection, out_dir: Path, run_id: str, as
         for name, sql, params in jobs:
             path = out_dir / name
             with private_files():
-                con.execute(f"copy ({sql}) to '{_escape(path)}' (format parquet)", params)
+                con.execute(f"copy ({sql}) to {sql_literal(path)} (format parquet)", params)
             os.chmod(path, 0o600)
             written.append(path)
     finally:
@@ -156,8 +156,5 @@ def create_views(warehouse: Path) -> list[str]:
     finally:
         con.close()
 
-
-def _escape(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 

@@ -9,12 +9,8 @@ from __future__ import annotations
 
 from targetgroup.config import SourcesConfig
 from targetgroup.rules import model as m
+from targetgroup.warehouse import sql_literal as lit  # noqa: F401 - the rules modules' name for it
 from targetgroup.warehouse import sql_text
-
-
-def lit(value: str) -> str:
-    """A SQL string literal."""
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def lits(values: list[str]) -> str:

@@ -29,11 +29,14 @@ create or replace macro tg_cpr_problem(raw) as
         else 'CPR contains characters other than digits, dashes and spaces'
     end;
 
-create or replace macro tg_cpr_repaired(raw) as
-    case
-        when regexp_full_match(raw, '[0-9]{10}') then false
-        else tg_cpr(raw) is not null and length(tg_cpr_digits(raw)) = 9
-    end;
+-- Whether the leading zero was put back: raw is the text as delivered, cpr its tg_cpr(raw)
+-- (staging computes that once per row and passes it in).
+create or replace macro tg_cpr_repaired(raw, cpr) as
+    case when cpr is null or cpr = raw then false else length(tg_cpr_digits(raw)) = 9 end;
+
+-- The quality gate's CPR check: not ten digits, or no real birth date (birth: tg_cpr_birth_date(cpr)).
+create or replace macro tg_cpr_invalid(cpr, birth) as
+    not regexp_full_match(cpr, '[0-9]{10}') or birth is null;
 
 -- Masked CPR for messages and reports: birth date part only.
 create or replace macro tg_mask(cpr) as

@@ -3,9 +3,9 @@
     suites (generated from the sources file) -> Great Expectations over DuckDB views
     -> findings / quarantine -> volume guard against the last committed run -> report
 
-`check_gate` returns a `GateResult` with every outcome (a run uses its two halves, `start_gate`
-and `finish_gate`, so that Great Expectations validates while identification runs);
-`raise_if_errors` stops the run with a
+`start_gate` applies the quarantine and starts Great Expectations in a background thread, so it
+validates while identification runs; `finish_gate` waits for it and returns a `GateResult` with
+every outcome; `raise_if_errors` stops the run with a
 `ValidationError` (source, expectation, counts, masked example rows) when an error-level
 expectation failed or the volume guard fired. Quarantined rows are removed from `cases` and
 `persons` only by `start_gate` itself, so identification never sees them.
@@ -67,7 +67,6 @@ class PendingGate:
     thread: threading.Thread
     connection: duckdb.DuckDBPyConnection | None = None   # its own cursor on the run's database
     box: dict = field(default_factory=dict)   # outcomes and docs, or the exception it raised
-    settled: bool = False
 
     def wait(self) -> None:
         """Wait until Great Expectations is done, then close its connection (safe to call twice)."""
@@ -129,7 +128,6 @@ def finish_gate(con: duckdb.DuckDBPyConnection, config: SourcesConfig, result: G
                 report_dir: Path, allow_drop: frozenset[str] = frozenset()) -> GateResult:
     """Wait for Great Expectations; fill the errors and warnings; write quarantine.csv."""
     pending.wait()
-    pending.settled = True
     try:
         if "error" in pending.box:
             raise pending.box["error"]
@@ -145,14 +143,6 @@ def finish_gate(con: duckdb.DuckDBPyConnection, config: SourcesConfig, result: G
     result.errors += [f"volume guard: {p}" for p in stop]
     result.warnings += [f"volume guard (allowed by --allow-drop): {p}" for p in allowed]
     return result
-
-
-def check_gate(con: duckdb.DuckDBPyConnection, config: SourcesConfig, *, as_of: date, rows: dict[str, int],
-               report_dir: Path, warehouse: Path | None, allow_drop: frozenset[str] = frozenset()) -> GateResult:
-    """The whole gate at once (start_gate, then finish_gate); raises nothing for findings."""
-    result, pending = start_gate(con, config, as_of=as_of, rows=rows, report_dir=report_dir,
-                                 warehouse=warehouse, allow_drop=allow_drop)
-    return finish_gate(con, config, result, pending, report_dir, allow_drop)
 
 
 def raise_if_errors(result: GateResult, report_dir: Path) -> None:

@@ -19,6 +19,7 @@ import duckdb
 from targetgroup.config import SourcesConfig
 from targetgroup.deliver.files import write_csv
 from targetgroup.validate.suites import Check
+from targetgroup.warehouse import sql_literal
 
 FINDINGS_DDL = """
 create or replace table findings (
@@ -54,18 +55,14 @@ select * from final order by source, file, line, expectation
 """
 
 
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def collect(con: duckdb.DuckDBPyConnection, failed: list[Check]) -> None:
     """Fill `findings` and `quarantine` with the rows behind each failed row-level check."""
     con.execute(FINDINGS_DDL)
     for check in failed:
         con.execute(f"""
             insert into findings
-            select {_lit(check.extract)}, file, line, {_lit(check.column)}, tg_mask(cpr), case_id,
-                   {_lit(check.expectation)}, {_lit(check.severity)}, {check.reason}, {check.quarantine}
+            select {sql_literal(check.extract)}, file, line, {sql_literal(check.column)}, tg_mask(cpr), case_id,
+                   {sql_literal(check.expectation)}, {sql_literal(check.severity)}, {check.reason}, {check.quarantine}
             from gate_{check.extract}
             where parsed and ({check.predicate})
         """)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from targetgroup.config import CaseSource, Extract, SourcesConfig
+from targetgroup.warehouse import sql_literal
 
 # expectation id -> (default severity, what it checks). Keys are what `quality.severity` may name.
 EXPECTATIONS: dict[str, tuple[str, str]] = {
@@ -67,10 +68,6 @@ class Suite:
     name: str
     table: str
     checks: list[Check]
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def severity(config: SourcesConfig, extract: str, expectation: str, allow_drop: frozenset[str]) -> str:
@@ -152,4 +149,4 @@ def build_suites(config: SourcesConfig, as_of: date, allow_drop: frozenset[str] 
 
 
 def _statuses(src: CaseSource) -> str:
-    return ", ".join(_lit(code.strip().lower()) for code in src.statuses)
+    return ", ".join(sql_literal(code.strip().lower()) for code in src.statuses)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import duckdb
 
 from targetgroup.config import SourcesConfig
+from targetgroup.warehouse import sql_literal
 
 CASE_VIEW = """
 create or replace table gate_{name} as
@@ -33,7 +34,7 @@ staged as (
     select
         true as parsed, c.file, c.line, c.case_id, c.cpr, c.status, c.start_date, c.end_date,
         c.in_register, coalesce(r.case_id_rows, 1) as case_id_rows,
-        not regexp_full_match(c.cpr, '[0-9]{{10}}') or tg_cpr_birth_date(c.cpr) is null as cpr_invalid
+        tg_cpr_invalid(c.cpr, tg_cpr_birth_date(c.cpr)) as cpr_invalid
     from cases as c
     left join repeated_ids as r using (case_id)
     where c.source = {lit}
@@ -77,7 +78,7 @@ staged as (
     select
         true as parsed, b.file, b.line, null::varchar as case_id, b.cpr, b.birth_date, b.cpr_birth_date,
         coalesce(r.cpr_rows, 1) as cpr_rows,
-        not regexp_full_match(b.cpr, '[0-9]{{10}}') or b.cpr_birth_date is null as cpr_invalid
+        tg_cpr_invalid(b.cpr, b.cpr_birth_date) as cpr_invalid
     from birth_dates as b
     left join repeated as r using (cpr)
 ),
@@ -107,15 +108,11 @@ from cases
 """
 
 
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def create_views(con: duckdb.DuckDBPyConnection, config: SourcesConfig) -> None:
     """Create (or replace) every gate table; source names are checked identifiers (config)."""
     for src in config.sources:
-        con.execute(CASE_VIEW.format(name=src.name, lit=_lit(src.name)))
-    con.execute(PERSON_VIEW.format(name=config.persons.name, lit=_lit(config.persons.name)))
+        con.execute(CASE_VIEW.format(name=src.name, lit=sql_literal(src.name)))
+    con.execute(PERSON_VIEW.format(name=config.persons.name, lit=sql_literal(config.persons.name)))
     con.execute(CASES_VIEW)
 
 
