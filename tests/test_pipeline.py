@@ -106,7 +106,7 @@ def test_rejected_rows_are_counted_with_reasons(tmp_path):
     assert staged.rows_rejected["job"] == 2
     assert staged.reject_reasons["job"] == {
         "cpr: CPR contains characters other than digits, dashes and spaces": 1,
-        "start_date: start date '...' does not match %Y-%m-%d": 1,
+        "start_date: start date is not a date in %Y-%m-%d": 1,
     }
 
 

@@ -26,7 +26,7 @@ from targetgroup.deliver.files import make_private_dir, private_files
 from targetgroup.validate.gx_duckdb import gx_connection_string
 from targetgroup.validate.suites import Check, Suite
 
-INDEX_SELECT = "file, line, case_id, tg_mask(cpr) as masked_cpr"   # never the CPR itself
+INDEX_SELECT = "file, line, tg_scrub(case_id) as case_id, tg_mask(cpr) as masked_cpr"   # never a CPR
 
 
 @dataclass(frozen=True)
