@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from targetgroup.deliver.files import make_private_dir, private_files
+from targetgroup.deliver.files import create_private, make_private_dir
 from targetgroup.errors import ConfigError
 from targetgroup.warehouse import ALIAS, run_sql, sql_literal
 
@@ -118,10 +118,8 @@ def write_parquet(con: duckdb.DuckDBPyConnection, out_dir: Path, run_id: str, as
             ("counts.parquet", "select ?::varchar as run_id, ?::date as as_of, * from _counts_frame", [run_id, as_of])]
     try:
         for name, sql, params in jobs:
-            path = out_dir / name
-            with private_files():
-                con.execute(f"copy ({sql}) to {sql_literal(path)} (format parquet)", params)
-            os.chmod(path, 0o600)
+            path = create_private(out_dir / name)   # DuckDB's COPY truncates it: mode 600 stays
+            con.execute(f"copy ({sql}) to {sql_literal(path)} (format parquet)", params)
             written.append(path)
     finally:
         con.unregister("_counts_frame")
