@@ -103,7 +103,7 @@ FLAGS_SQL = """
 select ?::varchar as run_id, ?::date as as_of, f.rule_id, tg_pseudonym(f.flag_id) as flag_pseudonym,
     tg_pseudonym(f.cpr) as person_pseudonym, tg_pseudonym(f.family_id) as family_pseudonym,
     f.change, f.flag_valid_from, f.end_reason, f.departments,
-    c.team as coordinator_team, c.coordinator_department, c.duration_days
+    tg_scrub(c.team) as coordinator_team, c.coordinator_department, c.duration_days
 from flag_status as f left join courses as c using (flag_id)
 order by rule_id, flag_pseudonym, person_pseudonym
 """
