@@ -119,7 +119,7 @@ def write_parquet(con: duckdb.DuckDBPyConnection, out_dir: Path, run_id: str, as
     try:
         for name, sql, params in jobs:
             path = create_private(out_dir / name)   # DuckDB's COPY truncates it: mode 600 stays
-            con.execute(f"copy ({sql}) to {sql_literal(path)} (format parquet)", params)
+            con.execute(f"copy ({sql}) to {sql_literal(path)} (format parquet, use_tmp_file false)", params)
             written.append(path)
     finally:
         con.unregister("_counts_frame")

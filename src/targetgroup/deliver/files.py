@@ -28,8 +28,8 @@ def make_private_dir(path: Path) -> Path:
 
 def create_private(path: Path) -> Path:
     """Create (or truncate) `path` as an empty file with mode 600, so that a library writing it
-    next (xlsxwriter, zipfile, DuckDB's COPY: they truncate, which keeps the mode) writes a
-    private file from its first byte."""
+    next (xlsxwriter, zipfile, DuckDB's COPY with `use_tmp_file false`: they truncate, which
+    keeps the mode) writes a private file from its first byte."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.fchmod(fd, 0o600)   # an existing file keeps its old mode on open
@@ -67,8 +67,10 @@ def copy_csv(con, path: Path, query: str, params: list | None = None) -> Path:
     """Write the result of `query` as CSV in UTF-8 with BOM, mode 600, without pandas: DuckDB's
     COPY writes the rows (empty for null, quotes only where needed), then the BOM is put first."""
     staging = create_private(path.with_name(path.name + ".part"))
+    # use_tmp_file false: DuckDB writes into the private file made above (by default it writes a
+    # tmp_ file of its own under the umask and renames it over ours)
     con.execute(f"copy ({query}) to {sql_literal(staging)} "
-                "(format csv, header true, delimiter ',', quote '\"')", params)
+                "(format csv, header true, delimiter ',', quote '\"', use_tmp_file false)", params)
     with staging.open("rb") as src, _open_private(path, "wb") as dst:
         dst.write(b"\xef\xbb\xbf")
         shutil.copyfileobj(src, dst, 1 << 20)
