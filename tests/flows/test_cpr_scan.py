@@ -186,7 +186,8 @@ def test_planted_cprs_reach_only_the_files_meant_to_hold_cprs(tmp_path, monkeypa
              "cli out": sum(tmp_path / "cli_out" in p.parents for p in files),
              "flow out": sum(tmp_path / "flow_out" in p.parents for p in files)}
     print(f"CPR scan: {len(files)} files ({len(allowed)} meant to hold CPRs, not scanned) {areas}, "
-          f"{scanned} texts scanned incl. {len(printed)} captured outputs, {len(hits)} hits")
+          f"{scanned} texts scanned incl. {len(printed)} captured outputs, {len(hits)} hits; "
+          f"under PREFECT_HOME: {sorted(str(p.relative_to(home)) for p in files if home in p.parents)}")
     assert not hits, f"{len(hits)} CPR(s) outside the files meant to hold them: {hits[:10]}"
 
     # the scan looks in the right places: the planted numbers did reach the files meant for them,
@@ -194,6 +195,8 @@ def test_planted_cprs_reach_only_the_files_meant_to_hold_cprs(tmp_path, monkeypa
     lists = "".join(t for p in allowed for _, t in _texts(p))
     assert P[2] in lists or P[4] in lists, "the planted case id / caseworker are not in any caseworker list"
     assert any(home in p.parents for p in files), "nothing was written under PREFECT_HOME"
+    # no task result or exception was persisted (NO_CACHE, persist_result=False)
+    assert not [p for p in files if home / "storage" in p.parents], "Prefect persisted results"
     assert any(p.name == "warehouse.duckdb" for p in files)
     assert any(p.name == "ALERT.txt" for p in files) and any(p.name == "FAILED.txt" for p in files)
     assert any(p.name == "quarantine.csv" for p in files) and any(p.name == "manifest.json" for p in files)
