@@ -7,7 +7,9 @@
 Privacy (docs/privacy.md): parameters are dates, paths and switches only (stored in Prefect's
 database in plain text); tasks return objects that stay in memory (NO_CACHE, results not
 persisted); log lines carry counts only and every log record is CPR-scrubbed; an unexpected
-exception is replaced by its type name before Prefect stores its text. The flows set the
+exception is replaced by its type name before Prefect stores its text, and a failed flow's
+exception, which Prefect pickles into its result storage whatever `persist_result` says,
+pickles as its scrubbed text only (TargetGroupError.__reduce__). The flows set the
 umask to 077 when they start. On failure a hook writes ALERT.txt into the run folder (or OUT
 when the run never got one) and logs one line, both scrubbed.
 """
@@ -171,7 +173,7 @@ def nightly(as_of: date | None = None, sources: str = str(SAMPLE_SOURCES), out: 
     from prefect.runtime import flow_run  # noqa: PLC0415
     _private_process()
     settings = _settings(as_of, sources, out, warehouse, rules, lang, False, rebuild)
-    return run_stages(settings, flow_run.id)
+    return _safe(run_stages)(settings, flow_run.id)
 
 
 @flow(name="targetgroup-adhoc", on_failure=[alert_on_failure], persist_result=False, log_prints=False)
@@ -181,4 +183,4 @@ def adhoc(as_of: date, rules: str | None = None, dry_run: bool = True, sources: 
     from prefect.runtime import flow_run  # noqa: PLC0415
     _private_process()
     settings = _settings(as_of, sources, out, warehouse, rules, lang, dry_run, rebuild=True)
-    return run_stages(settings, flow_run.id)
+    return _safe(run_stages)(settings, flow_run.id)

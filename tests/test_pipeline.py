@@ -119,7 +119,7 @@ def test_failed_run_leaves_warehouse_unchanged(tiny, tmp_path, monkeypatch):
     def explode(run):
         raise RuntimeError("injected")
     monkeypatch.setattr(pipeline, "deliver", explode)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RunError, match=r"\(RuntimeError\)"):   # a foreign exception leaves as its type only
         run_pipeline(_settings(tiny, tmp_path, as_of=date(2026, 11, 2)))
     assert _sha(warehouse) == before
 

@@ -135,3 +135,15 @@ def test_cli_stderr_is_scrubbed_also_for_errors_the_cli_did_not_word(tmp_path):
     assert result.returncode != 0
     assert "0101999949" not in result.stderr + result.stdout
     assert "010199-****" in result.stderr
+
+
+def test_a_pickled_error_holds_its_scrubbed_text_only():
+    import pickle
+
+    from targetgroup.errors import InputError
+    exc = InputError("bad value", file="job.csv", line=3, hint="value was 0101999950")
+    exc.message = "raw 0101999951"   # whatever an attribute holds, the pickle holds the rendered text
+    data = pickle.dumps(exc)
+    assert b"0101999950" not in data and b"0101999951" not in data
+    back = pickle.loads(data)
+    assert isinstance(back, InputError) and str(back) == str(exc) and "job.csv:3" in str(back)

@@ -36,6 +36,17 @@ class TargetGroupError(Exception):
             text += f"\n  hint: {self.hint}"
         return scrub(text)   # defence in depth: messages are worded without cells already
 
+    def __reduce__(self):
+        # Pickled (Prefect stores a failed flow's exception in its result storage): the rendered,
+        # scrubbed text only, none of the parts it was made from.
+        return _unpickle, (type(self), str(self))
+
+
+def _unpickle(cls: type, text: str) -> TargetGroupError:
+    exc = cls.__new__(cls)
+    TargetGroupError.__init__(exc, text)
+    return exc
+
 
 def location(file: str | Path | None, line: int | None = None, key: str | None = None) -> str | None:
     """Format a 'file:line: key' location; parts that are None are left out."""
