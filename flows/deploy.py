@@ -48,4 +48,8 @@ def adhoc_deployment():
 
 
 if __name__ == "__main__":
+    from targetgroup import privacy  # noqa: PLC0415
+
+    privacy.private_umask()          # at process start: every file the runs create is owner-only
+    privacy.install_log_scrubber()
     serve(nightly_deployment(), adhoc_deployment())

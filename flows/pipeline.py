@@ -4,11 +4,14 @@
     adhoc(as_of, rules=None, dry_run=True, ...)            for analysts: a run for any date, by
                                                             default a dry run (outputs, no register change)
 
-Privacy: parameters are dates, paths and switches only (stored in Prefect's database in plain
-text); tasks return objects that stay in memory (NO_CACHE, results not persisted); log lines
-carry counts only; an unexpected exception is replaced by its type name before Prefect stores
-its text. On failure a hook writes ALERT.txt into the run folder (or OUT when the run never got
-one) and logs one line, neither with any CPR.
+Privacy (docs/privacy.md): parameters are dates, paths and switches only (stored in Prefect's
+database in plain text); tasks return objects that stay in memory (NO_CACHE, results not
+persisted); log lines carry counts only and every log record is CPR-scrubbed; an unexpected
+exception is replaced by its type name before Prefect stores its text, and a failed flow's
+exception, which Prefect pickles into its result storage whatever `persist_result` says,
+pickles as its scrubbed text only (TargetGroupError.__reduce__). The flows set the
+umask to 077 when they start. On failure a hook writes ALERT.txt into the run folder (or OUT
+when the run never got one) and logs one line, both scrubbed.
 """
 
 from __future__ import annotations
@@ -21,15 +24,21 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging.loggers import flow_run_logger
 from prefect.tasks import exponential_backoff
 
-from targetgroup import pipeline
+from targetgroup import pipeline, privacy
 from targetgroup.config import SAMPLE_SOURCES
 from targetgroup.deliver.files import write_text
-from targetgroup.errors import RunError, TargetGroupError
+from targetgroup.errors import RunError, TargetGroupError, internal
 from targetgroup.warehouse import run_lock
 
 TASK = {"cache_policy": NO_CACHE, "persist_result": False, "log_prints": False}
 # run folders of flow runs in this process, so the failure hook can put ALERT.txt there
 RUN_FOLDERS: dict[str, Path] = {}
+
+
+def _private_process() -> None:
+    """Umask 077 and scrubbed log records for this process (flows/deploy.py does it at start too)."""
+    privacy.private_umask()
+    privacy.install_log_scrubber()
 
 
 def _safe(stage_fn):
@@ -40,7 +49,7 @@ def _safe(stage_fn):
         except TargetGroupError:
             raise
         except Exception as exc:  # noqa: BLE001 - its text may quote input rows
-            raise RunError(f"internal error in {stage_fn.__name__} ({type(exc).__name__})") from None
+            raise internal(exc, stage_fn.__name__) from None
     call.__name__ = stage_fn.__name__
     return call
 
@@ -144,10 +153,11 @@ def run_stages(settings: pipeline.RunSettings, flow_run_id: str | None) -> dict[
 def alert_on_failure(flow, flow_run, state) -> None:
     """Failure hook: one log line and ALERT.txt in the run folder (or in OUT), without any CPR."""
     folder = RUN_FOLDERS.pop(str(flow_run.id), None) or Path(flow_run.parameters.get("out", "reports"))
-    message = (f"ALERT: targetgroup flow '{flow.name}' run '{flow_run.name}' failed at "
-               f"{datetime.now().isoformat(timespec='seconds')} (state {state.name}). "
-               f"{state.message or ''}\nSee manifest.json and FAILED.txt in {folder}; nothing was stored "
-               f"in the warehouse.\n")
+    message = privacy.scrub(
+        f"ALERT: targetgroup flow '{flow.name}' run '{flow_run.name}' failed at "
+        f"{datetime.now().isoformat(timespec='seconds')} (state {state.name}). "
+        f"{state.message or ''}\nSee manifest.json and FAILED.txt in {folder}; nothing was stored "
+        f"in the warehouse.\n")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         write_text(folder / "ALERT.txt", message)
@@ -161,8 +171,9 @@ def nightly(as_of: date | None = None, sources: str = str(SAMPLE_SOURCES), out: 
             rebuild: bool = False) -> dict[str, object]:
     """The nightly run: find the target group on AS_OF (default today), write reports, store the run."""
     from prefect.runtime import flow_run  # noqa: PLC0415
+    _private_process()
     settings = _settings(as_of, sources, out, warehouse, rules, lang, False, rebuild)
-    return run_stages(settings, flow_run.id)
+    return _safe(run_stages)(settings, flow_run.id)
 
 
 @flow(name="targetgroup-adhoc", on_failure=[alert_on_failure], persist_result=False, log_prints=False)
@@ -170,5 +181,6 @@ def adhoc(as_of: date, rules: str | None = None, dry_run: bool = True, sources: 
           out: str = "reports/adhoc", warehouse: str | None = "reports/warehouse.duckdb", lang: str = "da") -> dict[str, object]:
     """An analyst's run for any date and rule set; a dry run by default (changes no register)."""
     from prefect.runtime import flow_run  # noqa: PLC0415
+    _private_process()
     settings = _settings(as_of, sources, out, warehouse, rules, lang, dry_run, rebuild=True)
-    return run_stages(settings, flow_run.id)
+    return _safe(run_stages)(settings, flow_run.id)

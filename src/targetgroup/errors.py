@@ -8,12 +8,17 @@
     └── RunError                the run itself was refused (lock held, as-of before last run)
 
 Messages never contain a CPR number: rows are referred to by source, line and a masked CPR
-(see `targetgroup.cpr.mask`). The CLI turns these into `Error: ...` and exit code 1.
+(see `targetgroup.cpr.mask`), and the rendered text goes through `targetgroup.privacy.scrub`
+as well. An exception of another kind (DuckDB's quote the cell they could not convert) leaves
+the pipeline as a RunError naming only its type (`internal`). The CLI turns these into
+`Error: ...` and exit code 1.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from targetgroup.privacy import scrub
 
 
 class TargetGroupError(Exception):
@@ -29,7 +34,18 @@ class TargetGroupError(Exception):
         text = f"{self.where}: {self.message}" if self.where else self.message
         if self.hint:
             text += f"\n  hint: {self.hint}"
-        return text
+        return scrub(text)   # defence in depth: messages are worded without cells already
+
+    def __reduce__(self):
+        # Pickled (Prefect stores a failed flow's exception in its result storage): the rendered,
+        # scrubbed text only, none of the parts it was made from.
+        return _unpickle, (type(self), str(self))
+
+
+def _unpickle(cls: type, text: str) -> TargetGroupError:
+    exc = cls.__new__(cls)
+    TargetGroupError.__init__(exc, text)
+    return exc
 
 
 def location(file: str | Path | None, line: int | None = None, key: str | None = None) -> str | None:
@@ -82,3 +98,11 @@ class RulesError(TargetGroupError):
 
 class RunError(TargetGroupError):
     """The run was refused before it changed anything (lock held, as-of in the past, ...)."""
+
+
+def internal(exc: BaseException, stage: str | None = None) -> RunError:
+    """A RunError for an unexpected exception: its type (and the stage) only, never its text,
+    which may quote an input row."""
+    where = f" in {stage}" if stage else ""
+    return RunError(f"internal error{where} ({type(exc).__name__})",
+                    hint="rerun with --debug to see the traceback (CPR numbers masked)")

@@ -7,7 +7,8 @@ Parquet the row number). Nothing is renamed or cast here; that is staging's job.
 A file that cannot be read whole (wrong encoding, a line with too few or too many fields, an
 unterminated quote, a missing mapped column) raises `InputError` naming the file and line;
 nothing is skipped silently. DuckDB's own messages are not passed on because they quote the
-offending line, and with it a CPR number.
+offending line, and with it a CPR number; column names are shown only where `privacy.shown`
+allows (a file without a header line has data in its first line).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from targetgroup import privacy
 from targetgroup.config import Extract, SourcesConfig
 from targetgroup.errors import InputError
 from targetgroup.warehouse import sql_identifier, sql_literal
@@ -180,8 +182,8 @@ def _read_csv(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, tabl
     names = _header(path, extract)
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if names.count(n) > 1})
-        raise InputError(f"the header repeats column(s) {', '.join(dupes)}", file=path, line=1,
-                         source=extract.name, hint="each column name must be unique")
+        raise InputError(f"the header repeats column(s) {privacy.describe_names(dupes)}", file=path, line=1,
+                         source=extract.name, hint=_no_header_hint(names) or "each column name must be unique")
     read_path, tmp = path, None
     if extract.encoding == "cp1252":
         # DuckDB cannot read cp1252 (../shared/STACK.md): transcode to a private temp file first.
@@ -223,7 +225,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, tabl
     if bad is not None:
         line, column, kind, total = bad
         problem = _CSV_PROBLEMS.get(kind, "the line cannot be parsed")
-        if column and kind not in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+        if column and kind not in ("MISSING COLUMNS", "TOO MANY COLUMNS") and privacy.shown(column):
             problem += f" (column '{column}')"
         more = f"; {total - 1} more problem(s) after it" if total > 1 else ""
         hint = _encoding_hint(extract) if kind == "INVALID ENCODING" else \
@@ -304,9 +306,19 @@ def _check_mapped_columns(con: duckdb.DuckDBPyConnection, extract: Extract, file
     missing = [f"{field} -> '{col}'" for field, col in extract.columns.items() if col not in present]
     if missing:
         found = sorted(present - {"_file", "_line"})
-        hint = f"the file has the columns: {', '.join(found)}"
-        if len(found) == 1 and extract.format == "csv":
+        hint = f"the file has the columns: {privacy.describe_names(found)}"
+        if no_header := _no_header_hint(found):
+            hint = no_header
+        elif len(found) == 1 and extract.format == "csv":
             hint = (f"the file has one column only; it is probably not separated by "
                     f"'{extract.delimiter}' (check delimiter in the sources file)")
         raise InputError(f"mapped column(s) missing: {'; '.join(missing)}", file=files[0], line=1,
                          source=extract.name, hint=hint)
+
+
+def _no_header_hint(names: list[str]) -> str | None:
+    """A hint when the header line holds a CPR number: the file came without a header line."""
+    if any(privacy.looks_like_cpr(n) for n in names):
+        return ("the first line holds a CPR number, not column names: the file seems to have no header "
+                "line; ask for the extract with its header (names in the sources file's columns:)")
+    return None

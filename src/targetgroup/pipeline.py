@@ -31,13 +31,14 @@ from pathlib import Path
 import duckdb
 
 from targetgroup import extract as extract_stage
+from targetgroup import privacy
 from targetgroup import register as flag_register
 from targetgroup import stage as stage_stage
 from targetgroup.config import SAMPLE_SOURCES, SourcesConfig, load_sources
 from targetgroup.deliver import actions as action_files
 from targetgroup.deliver import analyst, excel, figures, html_report, reports, status
 from targetgroup.deliver.files import make_private_dir, write_json, write_text
-from targetgroup.errors import RunError, TargetGroupError
+from targetgroup.errors import RunError, TargetGroupError, internal
 from targetgroup.rules import DEFAULT_RULES, load_rules
 from targetgroup.rules.evaluate import evaluate, store_family_key, store_history
 from targetgroup.warehouse import ALIAS, DEFAULT_WAREHOUSE, attached, open_work, run_lock, run_sql
@@ -116,7 +117,13 @@ def new_run_id(now: datetime) -> str:
 
 
 def prepare(settings: RunSettings, progress: Progress | None = None) -> Run:
-    """Load and check the configuration, open the work connection, refuse a run into the past."""
+    """Load and check the configuration, open the work connection, refuse a run into the past.
+
+    Also makes the process private (umask 077, log records scrubbed: targetgroup.privacy) for
+    library use; the CLI and the flows have done so already at their start.
+    """
+    privacy.private_umask()
+    privacy.install_log_scrubber()
     started = time.perf_counter()
     config = load_sources(settings.sources)
     # DuckDB spills past its memory limit into this owner-only folder; Run.close removes it
@@ -438,10 +445,11 @@ def finish(run: Run, status: str = "committed", error: TargetGroupError | None =
     }
     if error is not None:
         manifest["error"] = str(error)
-    path = write_json(run.report_dir / "manifest.json", manifest)
+    # every string scrubbed (the manifest carries reasons and messages): defence in depth
+    path = write_json(run.report_dir / "manifest.json", privacy.scrub_data(manifest))
     if status == "failed":
-        write_text(run.report_dir / "FAILED.txt",
-                   f"Run {run.run_id} failed; nothing was stored in the warehouse.\n{error or ''}\n")
+        write_text(run.report_dir / "FAILED.txt", privacy.scrub(
+            f"Run {run.run_id} failed; nothing was stored in the warehouse.\n{error or ''}\n"))
     return path
 
 
@@ -484,10 +492,13 @@ def run_pipeline(settings: RunSettings, progress: Progress | None = None) -> Run
             commit(run)
         except Exception as exc:
             error = settle_gate(run, exc)   # the quality gate's own error, when it found one
-            if error is exc:
-                finish(run, status="failed", error=exc if isinstance(exc, TargetGroupError) else
-                       RunError(f"internal error in the pipeline ({type(exc).__name__})"))
+            if error is exc and isinstance(exc, TargetGroupError):
+                finish(run, status="failed", error=exc)
                 raise
+            if error is exc:
+                # a foreign exception's text may quote a cell: only its type leaves the pipeline
+                # (the original stays as __cause__ for --debug, whose output is scrubbed)
+                error = internal(exc, "the pipeline")
             finish(run, status="failed", error=error)
             raise error from exc
         finally:

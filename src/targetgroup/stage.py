@@ -7,7 +7,7 @@ Tables it creates (in the run's working connection):
   the person extract.
 - `rejects`: one row per input row that cannot be parsed (CPR not normalisable, a required
   field empty, a date not in the configured format), with source, file, line, field, masked
-  CPR and the reason. Rejected rows are counted and reported, never silently dropped.
+  CPR and the reason (the kind of problem; never the cell, which may be a CPR in the wrong column). Rejected rows are counted and reported, never silently dropped.
 Rows that parse but break an expectation (unknown status, end before start, two different rows
 for one CPR, ...) are the quality gate's business (targetgroup.validate): it quarantines them.
 `persons` keeps distinct rows, so a CPR with two different rows stays visible to the gate.
@@ -100,9 +100,10 @@ checked as (
             when case_id is null then ['case_id', 'case id is empty']
             when status is null then ['status', 'status is empty']
             when start_text is null then ['start_date', 'start date is empty']
-            when start_date is null then ['start_date', 'start date ''' || start_text || ''' does not match {date_format_text}']
+            -- never the cell itself in a reason: it may be a CPR number in the wrong column
+            when start_date is null then ['start_date', 'start date is not a date in {date_format_text}']
             when end_text is not null and end_date is null
-                then ['end_date', 'end date ''' || end_text || ''' does not match {date_format_text}']
+                then ['end_date', 'end date is not a date in {date_format_text}']
         end as problem
     from typed
 ),
@@ -168,7 +169,7 @@ checked as (
         case
             when cpr is null then ['cpr', tg_cpr_problem(cpr_raw)]
             when birth_text is null then ['birth_date', 'birth date is empty']
-            when birth_date is null then ['birth_date', 'birth date ''' || birth_text || ''' does not match {date_format_text}']
+            when birth_date is null then ['birth_date', 'birth date is not a date in {date_format_text}']
         end as problem
     from cleaned
 ),

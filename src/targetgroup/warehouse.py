@@ -116,7 +116,7 @@ def _env_threads() -> int | None:
 @contextmanager
 def run_lock(warehouse: Path, wait_seconds: float = 0.0) -> Iterator[None]:
     """Hold the warehouse's lock file for a run; wait up to `wait_seconds`, then refuse clearly."""
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    warehouse.parent.mkdir(mode=0o700, parents=True, exist_ok=True)   # new folders owner-only
     lock_path = warehouse.with_name(warehouse.name + ".lock")
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     deadline = time.monotonic() + wait_seconds
@@ -166,7 +166,7 @@ def sql_identifier(name: str) -> str:
 def commit(con: duckdb.DuckDBPyConnection, warehouse: Path,
            steps: list[Callable[[duckdb.DuckDBPyConnection], None]]) -> None:
     """Run `steps` against the attached warehouse in one transaction: all of them, or none."""
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    warehouse.parent.mkdir(mode=0o700, parents=True, exist_ok=True)   # new folders owner-only
     fresh = not warehouse.exists()
     with attached(con, warehouse, read_only=False):
         if fresh:

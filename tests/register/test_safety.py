@@ -52,7 +52,7 @@ def test_failure_after_any_stage_leaves_warehouse_untouched(town: Town, monkeypa
         raise Boom(stage)
 
     monkeypatch.setattr(pipeline, stage, failing)
-    with pytest.raises(Boom):
+    with pytest.raises(RunError, match=r"internal error in the pipeline \(Boom\)"):
         town.run(3)
     assert town.dump() == before
     assert town.sha256() == digest
@@ -73,7 +73,7 @@ def test_failure_midway_through_the_register_writes(town: Town, monkeypatch, aft
 
     monkeypatch.setattr(store, "commit_steps", with_failure)
     monkeypatch.setattr("targetgroup.register.commit_steps", with_failure)
-    with pytest.raises(Boom):
+    with pytest.raises(RunError, match=r"internal error in the pipeline \(Boom\)"):
         town.run(3)
     assert town.dump() == before
 

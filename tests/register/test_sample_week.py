@@ -17,6 +17,7 @@ import yaml
 
 from nights import Town, rows
 from targetgroup import pipeline
+from targetgroup.errors import RunError
 from targetgroup.register import store
 from targetgroup.sample import generate
 
@@ -45,7 +46,7 @@ def test_a_week_of_nights(tmp_path: Path, monkeypatch):
             original = store.commit_steps
             monkeypatch.setattr("targetgroup.register.commit_steps",
                                 lambda *a, **k: original(*a, **k)[:3] + [_explode])
-            with pytest.raises(RuntimeError):
+            with pytest.raises(RunError, match=r"\(RuntimeError\)"):
                 pipeline.run_pipeline(settings)
             assert town.dump() == before
             monkeypatch.setattr("targetgroup.register.commit_steps", original)

@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from targetgroup import privacy
 from targetgroup.config import SAMPLE_SOURCES
 from targetgroup.errors import TargetGroupError
 
@@ -28,7 +29,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False)
+# stderr carries errors, warnings and progress: everything printed there is CPR-scrubbed
+# (explain and history print the CPR a person asked about on stdout)
+err = Console(file=privacy.ScrubbedStream(lambda: sys.stderr), highlight=False)
 stdout = Console(highlight=False)
 STATE = {"debug": False}
 
@@ -37,6 +40,13 @@ STATE = {"debug": False}
 def main(debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")] = False) -> None:
     """targetgroup: department extracts in, flag lists and leadership counts out."""
     STATE["debug"] = debug
+    _private_process()
+
+
+def _private_process() -> None:
+    """Files owner-only (umask 077) and log records scrubbed, once at the start (docs/privacy.md)."""
+    privacy.private_umask()
+    privacy.install_log_scrubber()
 
 
 def fail(exc: BaseException) -> None:
@@ -97,11 +107,14 @@ from targetgroup.cli import validate as _validate  # noqa: E402,F401
 def entry() -> None:
     """Console-script entry point.
 
-    Ends the process with os._exit once the command has finished and its output is flushed:
+    Makes the process private first: umask 077 (every file and folder it creates is owner-only),
+    log records and stderr CPR-scrubbed (targetgroup.privacy). Ends the process with os._exit once the command has finished and its output is flushed:
     Great Expectations keeps DuckDB objects in module-level caches, and at a normal interpreter
     shutdown DuckDB's bindings then print dozens of 'nanobind: leaked instance' lines. Every file
     and connection is closed by then; nothing else runs at exit.
     """
+    _private_process()
+    privacy.scrub_stderr()   # also what click, warnings and tracebacks print there
     try:
         app(prog_name="targetgroup")
         code = 0

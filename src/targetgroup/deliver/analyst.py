@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from targetgroup.deliver.files import make_private_dir, private_files
+from targetgroup.deliver.files import create_private, make_private_dir
 from targetgroup.errors import ConfigError
 from targetgroup.warehouse import ALIAS, run_sql, sql_literal
 
@@ -103,7 +103,7 @@ FLAGS_SQL = """
 select ?::varchar as run_id, ?::date as as_of, f.rule_id, tg_pseudonym(f.flag_id) as flag_pseudonym,
     tg_pseudonym(f.cpr) as person_pseudonym, tg_pseudonym(f.family_id) as family_pseudonym,
     f.change, f.flag_valid_from, f.end_reason, f.departments,
-    c.team as coordinator_team, c.coordinator_department, c.duration_days
+    tg_scrub(c.team) as coordinator_team, c.coordinator_department, c.duration_days
 from flag_status as f left join courses as c using (flag_id)
 order by rule_id, flag_pseudonym, person_pseudonym
 """
@@ -118,10 +118,8 @@ def write_parquet(con: duckdb.DuckDBPyConnection, out_dir: Path, run_id: str, as
             ("counts.parquet", "select ?::varchar as run_id, ?::date as as_of, * from _counts_frame", [run_id, as_of])]
     try:
         for name, sql, params in jobs:
-            path = out_dir / name
-            with private_files():
-                con.execute(f"copy ({sql}) to {sql_literal(path)} (format parquet)", params)
-            os.chmod(path, 0o600)
+            path = create_private(out_dir / name)   # DuckDB's COPY truncates it: mode 600 stays
+            con.execute(f"copy ({sql}) to {sql_literal(path)} (format parquet, use_tmp_file false)", params)
             written.append(path)
     finally:
         con.unregister("_counts_frame")

@@ -9,7 +9,6 @@ from deliver.texts in the run's language. Dates are real Excel dates; files are 
 
 from __future__ import annotations
 
-import os
 import re
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +21,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from targetgroup.deliver import texts
-from targetgroup.deliver.files import private_files
+from targetgroup.deliver.files import create_private
 from targetgroup.warehouse import run_sql, sql_text
 
 # (column in caseworker_rows, heading key in texts, kind)
@@ -122,20 +121,20 @@ def _write_workbook(con: duckdb.DuckDBPyConnection, path: Path, dept: str, lang:
     counts = _team_counts(con, dept)
     teams = [row[0] for row in counts]
     names = sheet_names(teams, lang)
-    with private_files():
-        book = xlsxwriter.Workbook(str(path), {"default_date_format": DATE_FORMAT, "strings_to_numbers": False,
-                                               "strings_to_formulas": False, "strings_to_urls": False})
-        fmt = {
-            "title": book.add_format({"bold": True, "font_size": 14}),
-            "head": book.add_format({"bold": True, "bg_color": "#DDE7F0", "border": 1, "text_wrap": True,
-                                     "valign": "top"}),
-            "date": book.add_format({"num_format": DATE_FORMAT}),
-            "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
-        }
-        _overview(book, fmt, counts, names, dept, lang, as_of)
-        for row in counts:
-            _team_sheet(book, fmt, row, names[row[0]], lang)
-        book.close()
+    create_private(path)   # xlsxwriter truncates it: mode 600 from the first byte
+    book = xlsxwriter.Workbook(str(path), {"default_date_format": DATE_FORMAT, "strings_to_numbers": False,
+                                           "strings_to_formulas": False, "strings_to_urls": False})
+    fmt = {
+        "title": book.add_format({"bold": True, "font_size": 14}),
+        "head": book.add_format({"bold": True, "bg_color": "#DDE7F0", "border": 1, "text_wrap": True,
+                                 "valign": "top"}),
+        "date": book.add_format({"num_format": DATE_FORMAT}),
+        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+    }
+    _overview(book, fmt, counts, names, dept, lang, as_of)
+    for row in counts:
+        _team_sheet(book, fmt, row, names[row[0]], lang)
+    book.close()
     splice = {}
     for i, row in enumerate(counts, start=2):  # sheet1 is the overview
         xml, n = con.execute(_sheet_sql(fmt["date"].xf_index), {"department": dept, "team": row[0]}).fetchone()
@@ -165,7 +164,8 @@ def _compress(path: Path, splice: dict[str, tuple[str, int]]) -> None:
         return
     with zipfile.ZipFile(path) as old:
         parts = [(info, old.read(info.filename)) for info in old.infolist()]
-    with private_files(), zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as new:
+    # rewritten in place (truncated, so it keeps mode 600; no umask change from the pool's threads)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as new:
         for info, data in parts:
             if info.filename in splice:
                 xml, n = splice[info.filename]
@@ -176,7 +176,6 @@ def _compress(path: Path, splice: dict[str, tuple[str, int]]) -> None:
                 new.writestr(info.filename, (head + xml + "</sheetData>" + tail).encode("utf-8"))
             else:
                 new.writestr(info, data)
-    os.chmod(path, 0o600)
 
 
 def _overview(book: xlsxwriter.Workbook, fmt: dict, counts: list[tuple], names: dict, dept: str,

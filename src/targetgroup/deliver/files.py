@@ -1,40 +1,53 @@
-"""Writing output files owner-only (mode 600, folders 700): they hold CPR numbers."""
+"""Writing output files owner-only (mode 600, folders 700): they hold CPR numbers.
+
+Files this module creates get their mode when they are created (`os.open(..., 0o600)`), never
+by a chmod afterwards and never by changing the umask: the umask is process-wide, and a thread
+flipping it races with files other threads create at that moment (issue 11). Files that other
+libraries create (DuckDB's warehouse and write-ahead log, Great Expectations' pages) are
+private because the process sets its umask to 077 once, at start (targetgroup.privacy).
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
-
-@contextmanager
-def private_files() -> Iterator[None]:
-    """While active, every file and folder this process creates is owner-only."""
-    old = os.umask(0o077)
-    try:
-        yield
-    finally:
-        os.umask(old)
+from targetgroup.warehouse import sql_literal
 
 
 def make_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) with mode 700 on the leaf; return it."""
-    with private_files():
-        path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
+    """Create `path` (and missing parents) with mode 700; return it."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)   # an existing folder, or one the umask left wider
     return path
+
+
+def create_private(path: Path) -> Path:
+    """Create (or truncate) `path` as an empty file with mode 600, so that a library writing it
+    next (xlsxwriter, zipfile, DuckDB's COPY with `use_tmp_file false`: they truncate, which
+    keeps the mode) writes a private file from its first byte."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)   # an existing file keeps its old mode on open
+    finally:
+        os.close(fd)
+    return path
+
+
+def _open_private(path: Path, mode: str, encoding: str | None = None, newline: str | None = None):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, mode, encoding=encoding, newline=newline)
 
 
 def write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
     """Write `text` to `path` with mode 600."""
-    with private_files():
-        path.write_text(text, encoding=encoding)
-    os.chmod(path, 0o600)
+    with _open_private(path, "w", encoding=encoding) as fh:
+        fh.write(text)
     return path
 
 
@@ -45,22 +58,21 @@ def write_json(path: Path, data: object) -> Path:
 
 def write_csv(path: Path, frame: pd.DataFrame) -> Path:
     """Write `frame` as CSV in UTF-8 with BOM (so Excel shows æøå), mode 600."""
-    with private_files():
-        frame.to_csv(path, index=False, encoding="utf-8-sig")
-    os.chmod(path, 0o600)
+    with _open_private(path, "w", encoding="utf-8-sig", newline="") as fh:
+        frame.to_csv(fh, index=False)
     return path
 
 
 def copy_csv(con, path: Path, query: str, params: list | None = None) -> Path:
     """Write the result of `query` as CSV in UTF-8 with BOM, mode 600, without pandas: DuckDB's
     COPY writes the rows (empty for null, quotes only where needed), then the BOM is put first."""
-    staging = path.with_name(path.name + ".part")
-    with private_files():
-        con.execute(f"copy ({query}) to '{str(staging).replace(chr(39), chr(39) * 2)}' "
-                    "(format csv, header true, delimiter ',', quote '\"')", params)
-        with staging.open("rb") as src, path.open("wb") as dst:
-            dst.write(b"\xef\xbb\xbf")
-            shutil.copyfileobj(src, dst, 1 << 20)
+    staging = create_private(path.with_name(path.name + ".part"))
+    # use_tmp_file false: DuckDB writes into the private file made above (by default it writes a
+    # tmp_ file of its own under the umask and renames it over ours)
+    con.execute(f"copy ({query}) to {sql_literal(staging)} "
+                "(format csv, header true, delimiter ',', quote '\"', use_tmp_file false)", params)
+    with staging.open("rb") as src, _open_private(path, "wb") as dst:
+        dst.write(b"\xef\xbb\xbf")
+        shutil.copyfileobj(src, dst, 1 << 20)
     staging.unlink()
-    os.chmod(path, 0o600)
     return path

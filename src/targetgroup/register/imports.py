@@ -56,7 +56,7 @@ def import_suppression_files(con: duckdb.DuckDBPyConnection, config: SourcesConf
                     when removed_by is null then ['removed_by', 'who removed the citizen is empty']
                     when reason is null then ['reason', 'reason is empty']
                     when until_raw is not null and tg_until(until_raw) is null
-                        then ['until', 'until ''' || until_raw || ''' is not a date (YYYY-MM-DD or DD-MM-YYYY)']
+                        then ['until', 'until is not a date (YYYY-MM-DD or DD-MM-YYYY)']
                 end as problem
             from reg_file_rows
         )

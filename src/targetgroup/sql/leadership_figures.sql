@@ -48,7 +48,8 @@ course_totals as (
 ),
 
 team as (
-    select 'team' as figure, coalesce(team, '') as grp, null::varchar as grp2, count(*) as n
+    -- a team name is text from an extract: anything CPR-shaped in it is masked (tg_scrub)
+    select 'team' as figure, coalesce(tg_scrub(team), '') as grp, null::varchar as grp2, count(*) as n
     from courses
     where ongoing
     group by all

@@ -76,3 +76,26 @@ create or replace macro tg_age(birth, d) as
 -- (those sort per group and were the slowest part of the lists at national scale, issue 7).
 create or replace macro tg_join_sorted(vals, sep) as
     nullif(array_to_string(list_sort(list_distinct(vals)), sep), '');
+
+-- The privacy rules of targetgroup.privacy in SQL, for reasons built here (kept equal by
+-- tests/test_privacy_rules.py). tg_scrub masks everything CPR-shaped (DDMMYY-SSSS with a dash,
+-- a space or nothing, or 9 digits) that is not inside a longer run of letters or digits; each
+-- pattern runs twice because a match uses up the character between two adjacent numbers.
+create or replace macro tg_scrub(t) as
+    regexp_replace(regexp_replace(
+        regexp_replace(regexp_replace(t,
+            '(^|[^0-9A-Za-z])([0-9]{6})[ -]?[0-9]{4}([^0-9A-Za-z]|$)', '\1\2-****\3', 'g'),
+            '(^|[^0-9A-Za-z])([0-9]{6})[ -]?[0-9]{4}([^0-9A-Za-z]|$)', '\1\2-****\3', 'g'),
+        '(^|[^0-9A-Za-z])([0-9]{5})[0-9]{4}([^0-9A-Za-z]|$)', '\10\2-****\3', 'g'),
+        '(^|[^0-9A-Za-z])([0-9]{5})[0-9]{4}([^0-9A-Za-z]|$)', '\10\2-****\3', 'g');
+
+-- A cell may be shown in a message only when it is a short code: at most 16 characters of
+-- letters, digits and . _ / - (no spaces), at most 4 digits.
+create or replace macro tg_shown(v) as
+    coalesce(length(v) between 1 and 16
+             and regexp_full_match(v, '[A-Za-z0-9ÆØÅæøåÄÖÜäöüÉé_./-]+')
+             and length(regexp_replace(v, '[^0-9]', '', 'g')) <= 4, false);
+
+-- The value quoted when it may be shown, else a note that it is not.
+create or replace macro tg_describe(v) as
+    case when tg_shown(v) then '''' || v || '''' else '(value not shown: it may be personal data)' end;

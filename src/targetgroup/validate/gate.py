@@ -22,11 +22,11 @@ from pathlib import Path
 
 import duckdb
 
-from targetgroup.deliver.files import make_private_dir, private_files
+from targetgroup.deliver.files import make_private_dir, write_text
 from targetgroup.validate.gx_duckdb import gx_connection_string
 from targetgroup.validate.suites import Check, Suite
 
-INDEX_SELECT = "file, line, case_id, tg_mask(cpr) as masked_cpr"   # never the CPR itself
+INDEX_SELECT = "file, line, tg_scrub(case_id) as case_id, tg_mask(cpr) as masked_cpr"   # never a CPR
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,8 @@ def run_suites(con: duckdb.DuckDBPyConnection, suites: list[Suite], folder: Path
     make_private_dir(folder)
     site = folder / "gx" / "uncommitted" / "data_docs" / "local_site"
     by_id = {(s.name, c.expectation): c for s in suites for c in s.checks}
-    with private_files(), gx_connection_string(con) as url:
+    # GX writes its pages under the process umask (077 from the start: targetgroup.privacy)
+    with gx_connection_string(con) as url:
         context = gx.get_context(project_config=_context_config(site), mode="ephemeral")
         datasource = context.data_sources.add_sql("run", connection_string=url)
         definitions = []
@@ -97,8 +98,7 @@ def run_suites(con: duckdb.DuckDBPyConnection, suites: list[Suite], folder: Path
         # One site build for all suites: UpdateDataDocsAction rebuilds the whole site once per
         # suite, recompiling every template (13 s for 9 suites here).
         context.build_data_docs()
-        (folder / "validation_results.json").write_text(
-            json.dumps(result.describe_dict(), indent=1, default=str), encoding="utf-8")
+        write_text(folder / "validation_results.json", json.dumps(result.describe_dict(), indent=1, default=str))
         outcomes = []
         for run_result in result.run_results.values():
             suite_name = run_result.suite_name

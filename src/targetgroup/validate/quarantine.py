@@ -2,7 +2,7 @@
 
 Tables (in the run's work connection):
 - `findings`: one row per (row, failed row-level check): source, file, line, field, masked CPR,
-  case id, expectation, severity, reason, and whether the row is quarantined (unmatched CPRs
+  case id (CPR-shaped parts masked by `tg_scrub`: a case id may be a CPR in the wrong column), expectation, severity, reason, and whether the row is quarantined (unmatched CPRs
   are reported but not quarantined: identification already leaves them out).
 - `quarantine`: the quarantined findings; their rows are removed from `cases` / `persons`
   before identification.
@@ -61,7 +61,7 @@ def collect(con: duckdb.DuckDBPyConnection, failed: list[Check]) -> None:
     for check in failed:
         con.execute(f"""
             insert into findings
-            select {sql_literal(check.extract)}, file, line, {sql_literal(check.column)}, tg_mask(cpr), case_id,
+            select {sql_literal(check.extract)}, file, line, {sql_literal(check.column)}, tg_mask(cpr), tg_scrub(case_id),
                    {sql_literal(check.expectation)}, {sql_literal(check.severity)}, {check.reason}, {check.quarantine}
             from gate_{check.extract}
             where parsed and ({check.predicate})

@@ -6,8 +6,9 @@ For every extract (each case source and the person extract) two suites:
   `parsed` telling which): the share of unparseable rows and the row-level checks.
 And one suite `cases` on `gate_cases` (the canonical table): department within the declared set.
 
-A row-level check is a SQL predicate over its view; the same predicate is the Great
-Expectations query (`UnexpectedRowsExpectation`, selecting only file, line, case id and the
+A row-level check is a SQL predicate over its view with a reason that names the problem, never
+the cell (a status is quoted only when `tg_describe` finds it cannot be personal data: see
+targetgroup.privacy); the same predicate is the Great Expectations query (`UnexpectedRowsExpectation`, selecting only file, line, case id and the
 masked CPR) and the quarantine's selection, so the two can never disagree.
 """
 
@@ -120,14 +121,14 @@ def build_suites(config: SourcesConfig, as_of: date, allow_drop: frozenset[str] 
             types_parse(s, name),
             rows_check(s, name, "cpr_valid", cpr_bad, "cpr", cpr_reason),
             rows_check(s, name, "status_known", f"lower(status) not in ({_statuses(src)})", "status",
-                       "'status ''' || status || ''' is not declared for this source'"),
+                       "'status ' || tg_describe(status) || ' is not declared for this source in the sources file'"),
             rows_check(s, name, "dates_ordered", "end_date < start_date", "end_date",
-                       "'end date ' || end_date || ' is before start date ' || start_date"),
+                       "'end date is before start date'"),
             rows_check(s, name, "start_not_future", f"start_date > date '{horizon}'", "start_date",
-                       f"'start date ' || start_date || ' is after {horizon} "
+                       f"'start date is after {horizon} "
                        f"({quality.future_years} years after the as-of date)'"),
             rows_check(s, name, "case_id_unique", "case_id_rows > 1", "case_id",
-                       "'case id ' || case_id || ' is on ' || case_id_rows || ' rows with different content'"),
+                       "'the case id is on ' || case_id_rows || ' rows with different content'"),
             rows_check(s, name, "cpr_in_register", "not in_register", "cpr",
                        "'CPR is not in the person extract: counted as unmatched, not used'", quarantine=False),
         ]))
@@ -139,7 +140,7 @@ def build_suites(config: SourcesConfig, as_of: date, allow_drop: frozenset[str] 
         rows_check(s, persons, "cpr_unique", "cpr_rows > 1", "cpr",
                    "'the CPR is on ' || cpr_rows || ' rows with different content'"),
         rows_check(s, persons, "birth_date_matches_cpr", "birth_date <> cpr_birth_date", "birth_date",
-                   "'birth date ' || birth_date || ' is not the one the CPR encodes'", quarantine=False),
+                   "'birth date is not the one the CPR encodes'", quarantine=False),
     ]))
     suites.append(Suite("cases", "gate_cases", [
         check("cases", "cases", "department_known", "ExpectColumnValuesToBeInSet",
