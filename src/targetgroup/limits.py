@@ -25,7 +25,7 @@ MAX_LIST_BYTES = 20 << 20
 # nodes of a YAML file after every alias is expanded (the sample's sources file has ~300)
 MAX_YAML_NODES = 100_000
 MAX_YAML_DEPTH = 50
-MAX_CODE = 100        # department, system, status, case type, marking code, rule id
+MAX_CODE = 150        # department, system, status, case type, marking code, rule id
 MAX_NAME = 200        # column names, titles, display names, date formats
 MAX_PATH = 1000
 
