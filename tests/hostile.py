@@ -28,6 +28,8 @@ def corpus(canary: Path) -> dict[str, str]:
         "block_comment": f"a /* */ '); copy (select 42) to '{c}'; /*",
         "backslash": f"a\\'); copy (select 42) to '{c}'; --",
         "dollar": f"$$); copy (select 42) to $${c}$$; select ($$",
+        # Great Expectations fills {batch} into the gate's SQL with str.format
+        "braces": f"{{batch}} {{0}} }}{{'); copy (select 42) to '{c}'; --",
         # through case_type.sql's comment line and the old statement splitter (rules)
         "newline": f"x\nselect null, [], [], [], null);\ncopy (select 42) to $${c}$$;\n--",
         "nul": f"a\x00'); copy (select 42) to '{c}'; --",

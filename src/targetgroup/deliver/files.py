@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from targetgroup.warehouse import sql_literal
+
 
 @contextmanager
 def private_files() -> Iterator[None]:
@@ -56,7 +58,7 @@ def copy_csv(con, path: Path, query: str, params: list | None = None) -> Path:
     COPY writes the rows (empty for null, quotes only where needed), then the BOM is put first."""
     staging = path.with_name(path.name + ".part")
     with private_files():
-        con.execute(f"copy ({query}) to '{str(staging).replace(chr(39), chr(39) * 2)}' "
+        con.execute(f"copy ({query}) to {sql_literal(staging)} "
                     "(format csv, header true, delimiter ',', quote '\"')", params)
         with staging.open("rb") as src, path.open("wb") as dst:
             dst.write(b"\xef\xbb\xbf")
