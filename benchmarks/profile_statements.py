@@ -30,7 +30,7 @@ class TimedConnection:
     def _timed(self, method: str, query, *args, **kwargs):  # noqa: ANN001, ANN202
         start = time.perf_counter()
         result = getattr(self._con, method)(query, *args, **kwargs)
-        text = " ".join(str(query).split())
+        text = " ".join(str(getattr(query, "query", query)).split())  # a parsed Statement or text
         self._log.append((time.perf_counter() - start, self._stage[0], text[:150]))
         return result
 

@@ -8,12 +8,30 @@ from __future__ import annotations
 
 import glob
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from targetgroup.errors import ConfigError
+from targetgroup.limits import MAX_CODE, MAX_NAME, MAX_PATH, file_name_problem, name_problem
 from targetgroup.yamlsource import KeyPath, dotted, line_of, load_yaml
+
+
+def _checked(max_len: int, file_name: bool = False):
+    def check(value: str) -> str:
+        problem = file_name_problem(value) if file_name else name_problem(value, max_len)
+        if problem:
+            raise ValueError(f"the value {problem}")
+        return value
+    return AfterValidator(check)
+
+
+# Codes and names are checked when the file is loaded (docs/security.md): printable, no control
+# characters or text-direction marks, a sane length. FileCode also names output files.
+Code = Annotated[str, _checked(MAX_CODE)]
+FileCode = Annotated[str, _checked(MAX_CODE, file_name=True)]
+Name = Annotated[str, _checked(MAX_NAME)]
+PathText = Annotated[str, _checked(MAX_PATH)]
 
 CASE_FIELDS_REQUIRED = ("cpr", "case_id", "status", "start_date")
 CASE_FIELDS_OPTIONAL = ("case_type", "end_date", "caseworker", "team", "consent")
@@ -34,27 +52,29 @@ class _Strict(BaseModel):
 class Department(_Strict):
     """A department ('fagsøjle'): code in the key, Danish and English name."""
 
-    name: str
-    name_en: str
+    name: Name
+    name_en: Name
 
 
 class Extract(_Strict):
     """How one file (or glob of files) is read: format, encoding, delimiter, dates, columns."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    path: str
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=MAX_CODE)
+    path: PathText
     format: Literal["csv", "xlsx", "parquet"]
     encoding: Literal["utf-8", "latin-1", "cp1252"] = "utf-8"
     delimiter: str = ","
-    sheet: str | int = 0
-    date_format: str = "%Y-%m-%d"
-    columns: dict[str, str]
+    sheet: Name | int = 0
+    date_format: Name = "%Y-%m-%d"
+    columns: dict[str, Name]
 
     @field_validator("delimiter")
     @classmethod
     def _one_char(cls, value: str) -> str:
         if len(value) != 1:
             raise ValueError("the delimiter must be exactly one character, e.g. ';'")
+        if value in "\n\r\x00\"" or (value != "\t" and name_problem(value)):
+            raise ValueError("the delimiter cannot be a quote, a newline or a control character other than tab")
         return value
 
     def files(self, base: Path) -> list[Path]:
@@ -66,12 +86,12 @@ class Extract(_Strict):
 class CaseSource(Extract):
     """A department's case extract; `statuses` maps every status code to active yes/no."""
 
-    department: str
-    system: str
-    statuses: dict[str, bool]
-    case_types: list[str] = []
-    consent_values: dict[str, Literal["given", "refused"]] = {}
-    marking_code: str | None = None
+    department: FileCode
+    system: FileCode
+    statuses: dict[Code, bool]
+    case_types: list[Code] = []
+    consent_values: dict[Code, Literal["given", "refused"]] = {}
+    marking_code: Code | None = None
 
     @model_validator(mode="after")
     def _columns_complete(self) -> "CaseSource":
@@ -112,7 +132,7 @@ def _check_columns(columns: dict[str, str], required: tuple[str, ...], optional:
 class MarkingSource(Extract):
     """The markings a case system holds today (optional): for reconciliation with the register."""
 
-    system: str
+    system: FileCode
 
     @model_validator(mode="after")
     def _columns_complete(self) -> "MarkingSource":
@@ -137,11 +157,11 @@ class SourcesConfig(_Strict):
     `suppressions` (optional) is the folder of the departments' removal files (CSV).
     """
 
-    departments: dict[str, Department]
+    departments: dict[FileCode, Department]
     persons: PersonSource
     sources: list[CaseSource]
     markings: list[MarkingSource] = []
-    suppressions: str | None = None
+    suppressions: PathText | None = None
     quality: Quality = Quality()
     file: Path = Path("sources.yaml")
     base: Path = Path(".")
@@ -170,7 +190,7 @@ def load_sources(path: Path | str, *, check_files: bool = True) -> SourcesConfig
         config = SourcesConfig(**data, file=path, base=path.parent)
     except ValidationError as exc:
         err = exc.errors()[0]
-        key_path: KeyPath = tuple(p for p in err["loc"] if p not in ("function-after",))
+        key_path: KeyPath = tuple(p for p in err["loc"] if p not in ("function-after", "[key]"))
         raise ConfigError(_explain(err), file=path, key=dotted(key_path) or None,
                           line=line_of(lines, key_path), hint=_hint(err, key_path)) from None
     _check_consistency(config, lines, check_files)

@@ -9,6 +9,11 @@ unterminated quote, a missing mapped column) raises `InputError` naming the file
 nothing is skipped silently. DuckDB's own messages are not passed on because they quote the
 offending line, and with it a CPR number; column names are shown only where `privacy.shown`
 allows (a file without a header line has data in its first line).
+
+Column names come from the file and reach SQL only through `sql_identifier`. A header name
+that holds a control character (newline, tab, NUL), a text-direction mark, or more than
+`limits.MAX_NAME` characters stops the run with an `InputError` naming the file, line 1 and
+the column's position (not its text); any other unknown column is read and left unused.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import duckdb
 from targetgroup import privacy
 from targetgroup.config import Extract, SourcesConfig
 from targetgroup.errors import InputError
+from targetgroup.limits import MAX_NAME, name_problem
 from targetgroup.warehouse import sql_identifier, sql_literal
 
 _CSV_PROBLEMS = {
@@ -157,7 +163,23 @@ def _header(path: Path, extract: Extract) -> list[str]:
     if extract.encoding != "utf-8" and _MOJIBAKE.search(text):
         raise InputError(_MOJIBAKE_PROBLEM, file=path, line=1, source=extract.name, hint=_MOJIBAKE_HINT)
     row = next(csv.reader(io.StringIO(text), delimiter=extract.delimiter, quotechar='"'))
-    return [name.strip() for name in row]
+    if text.rstrip("\r\n").count('"') % 2:
+        # a quoted name runs on past the end of the line: a newline inside a column name
+        raise InputError(f"column {len(row)} of the header is not closed on its line (a newline in a column name?)",
+                         file=path, line=1, source=extract.name, hint="column names must be on the header line")
+    names = [name.strip() for name in row]
+    check_header(names, path, extract.name)
+    return names
+
+
+def check_header(names: list[str], path: Path, source: str) -> None:
+    """Refuse column names no case system writes: control characters, direction marks, huge names."""
+    for position, name in enumerate(names, start=1):
+        problem = name_problem(name, MAX_NAME) if name else None
+        if problem:
+            raise InputError(f"the name of column {position} of the header {problem}", file=path, line=1,
+                             source=source, hint="a column name is printable text of at most "
+                                                 f"{MAX_NAME} characters; ask the system's supplier for a clean extract")
 
 
 # UTF-8 bytes of æøåÆØÅé... read as latin-1 give 'Ã' or 'Â' followed by a character in
@@ -172,7 +194,7 @@ def _check_mojibake(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path
     """Refuse a latin-1/cp1252 file whose text is really UTF-8 (it would store 'SÃ¸ren')."""
     if extract.encoding == "utf-8" or not names:
         return
-    text = "concat_ws('|', " + ", ".join(f'"{n}"' for n in names) + ")"
+    text = "concat_ws('|', " + ", ".join(sql_identifier(n) for n in names) + ")"
     hit = con.execute(f"select min(_line) from {table} where regexp_matches({text}, ?)", [_MOJIBAKE_SQL]).fetchone()[0]
     if hit is not None:
         raise InputError(_MOJIBAKE_PROBLEM, file=path, line=int(hit), source=extract.name, hint=_MOJIBAKE_HINT)
@@ -202,8 +224,8 @@ def _read_csv(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, tabl
                 select *
                 from read_csv(?, delim = ?, quote = '"', escape = '"', header = true,
                               auto_detect = false, columns = ?, encoding = ?,
-                              store_rejects = true, rejects_table = '{rejects}',
-                              rejects_scan = '{rejects}_scan')""",
+                              store_rejects = true, rejects_table = {sql_literal(rejects)},
+                              rejects_scan = {sql_literal(rejects + "_scan")})""",
             [str(read_path), extract.delimiter, columns, encoding],
         )
         # Insertion order is the file's order, so rowid + 2 is the line (header = line 1).
@@ -253,6 +275,7 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, tab
     except Exception:  # calamine raises its own types for a broken or non-xlsx file
         raise InputError("the file is not a readable .xlsx workbook", file=path, source=extract.name,
                          hint="check that the extract was saved as Excel (.xlsx)") from None
+    check_header([str(name).strip() for name in frame.columns], path, extract.name)
     frame = _xlsx_as_text(frame, extract.date_format)
     frame["_file"] = path.name
     frame["_line"] = range(2, len(frame) + 2)
@@ -292,7 +315,8 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, 
     except duckdb.Error:
         raise InputError("the file is not a readable Parquet file", file=path, source=extract.name,
                          hint="check that the extract arrived whole") from None
-    casts = ", ".join(f'cast("{n}" as varchar) as "{n}"' for n in names)
+    check_header(names, path, extract.name)
+    casts = ", ".join(f"cast({sql_identifier(n)} as varchar) as {sql_identifier(n)}" for n in names)
     con.execute(
         f"""create or replace table {table} as
             select {casts}, ? as _file, (file_row_number + 1)::bigint as _line

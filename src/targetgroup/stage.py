@@ -23,7 +23,7 @@ import duckdb
 
 from targetgroup.config import CaseSource, Extract, PersonSource, SourcesConfig
 from targetgroup.extract import keep_shape_only
-from targetgroup.warehouse import sql_identifier, sql_literal
+from targetgroup.warehouse import sql_identifier
 
 REJECTS_DDL = """
 create or replace table rejects (
@@ -53,10 +53,22 @@ def _col(extract: Extract, canonical: str) -> str:
 
 
 def _date(extract: Extract, canonical: str) -> str:
-    """Expression parsing the mapped date column with the source's date format."""
-    return f"try_strptime(tg_date_text({_col(extract, canonical)}), {sql_literal(extract.date_format)})::date"
+    """Expression parsing the mapped date column with the source's date format (`$date_format`)."""
+    return f"try_strptime(tg_date_text({_col(extract, canonical)}), $date_format)::date"
 
 
+def source_params(src: Extract) -> dict[str, object]:
+    """The values a staging statement binds for `src`: never written into the SQL text."""
+    params: dict[str, object] = {"date_format": src.date_format, "source": src.name}
+    if isinstance(src, CaseSource):
+        consent = {k.strip().lower(): v for k, v in src.consent_values.items()}
+        params.update(department=src.department, system=src.system, active_statuses=src.active_codes,
+                      consent_keys=list(consent), consent_values=list(consent.values()))
+    return params
+
+
+# Only quoted column names (sql_identifier) are filled into CASES_SQL and PERSONS_SQL; the
+# source's codes and formats are the `$` parameters of source_params.
 CASES_SQL = """
 with raw as (
     select
@@ -87,8 +99,8 @@ typed as (
         *,
         case when cpr is null then tg_cpr_problem(cpr_raw) end as cpr_problem,
         tg_cpr_repaired(cpr_raw, cpr) as cpr_repaired,
-        lower(status) in ({active_statuses}) as active,
-        case consent_raw {consent_cases} else null end as consent
+        list_contains($active_statuses::varchar[], lower(status)) as active,
+        list_extract($consent_values::varchar[], list_position($consent_keys::varchar[], consent_raw)) as consent
     from cleaned
 ),
 
@@ -101,18 +113,18 @@ checked as (
             when status is null then ['status', 'status is empty']
             when start_text is null then ['start_date', 'start date is empty']
             -- never the cell itself in a reason: it may be a CPR number in the wrong column
-            when start_date is null then ['start_date', 'start date is not a date in {date_format_text}']
+            when start_date is null then ['start_date', 'start date is not a date in ' || $date_format]
             when end_text is not null and end_date is null
-                then ['end_date', 'end date is not a date in {date_format_text}']
+                then ['end_date', 'end date is not a date in ' || $date_format]
         end as problem
     from typed
 ),
 
 final as (
     select
-        {source} as source,
-        {department} as department,
-        {system} as system,
+        $source::varchar as source,
+        $department::varchar as department,
+        $system::varchar as system,
         file, line, cpr, case_id, case_type, status, active, start_date, end_date,
         caseworker, team, consent, cpr_repaired, problem
     from checked
@@ -123,18 +135,12 @@ select * from final
 
 
 def _case_sql(src: CaseSource, raw_table: str) -> str:
-    active = ", ".join(sql_literal(c) for c in src.active_codes) or "null"
-    consent_cases = " ".join(f"when {sql_literal(k.strip().lower())} then {sql_literal(v)}"
-                             for k, v in src.consent_values.items()) or "when null then null"
     return CASES_SQL.format(
         raw_table=raw_table, cpr_raw=_col(src, "cpr"), case_id=_col(src, "case_id"),
         case_type=_col(src, "case_type"), status=_col(src, "status"),
         start_raw=_col(src, "start_date"), end_raw=_col(src, "end_date"),
         start_date=_date(src, "start_date"), end_date=_date(src, "end_date"),
         caseworker=_col(src, "caseworker"), team=_col(src, "team"), consent_raw=_col(src, "consent"),
-        active_statuses=active, consent_cases=consent_cases,
-        date_format_text=src.date_format.replace("'", "''"),
-        source=sql_literal(src.name), department=sql_literal(src.department), system=sql_literal(src.system),
     )
 
 
@@ -169,7 +175,7 @@ checked as (
         case
             when cpr is null then ['cpr', tg_cpr_problem(cpr_raw)]
             when birth_text is null then ['birth_date', 'birth date is empty']
-            when birth_date is null then ['birth_date', 'birth date is not a date in {date_format_text}']
+            when birth_date is null then ['birth_date', 'birth date is not a date in ' || $date_format]
         end as problem
     from cleaned
 ),
@@ -192,7 +198,6 @@ def _person_sql(src: PersonSource, raw_table: str) -> str:
         household_id=_col(src, "household_id"), mother=_col(src, "mother_cpr"),
         father=_col(src, "father_cpr"), death_date=_date(src, "death_date"),
         moved_away_date=_date(src, "moved_away_date"), protected=_col(src, "protected"),
-        date_format_text=src.date_format.replace("'", "''"),
     )
 
 
@@ -202,8 +207,10 @@ def stage_all(con: duckdb.DuckDBPyConnection, config: SourcesConfig, tables: dic
     con.execute(REJECTS_DDL)
     _stage_persons(con, config.persons, tables[config.persons.name], result)
     keep_shape_only(con, tables[config.persons.name])
-    union = " union all ".join(f"({_case_sql(src, tables[src.name])})" for src in config.sources)
-    con.execute(f"create or replace temp table staged_cases as {union}")
+    for i, src in enumerate(config.sources):
+        # one statement per source, each binding its own codes (a union would mix their parameters)
+        into = "create or replace temp table staged_cases as " if i == 0 else "insert into staged_cases "
+        con.execute(into + _case_sql(src, tables[src.name]), source_params(src))
     for src in config.sources:
         keep_shape_only(con, tables[src.name])
     con.execute("""
@@ -258,7 +265,8 @@ def stage_all(con: duckdb.DuckDBPyConnection, config: SourcesConfig, tables: dic
 def _stage_persons(con: duckdb.DuckDBPyConnection, src: PersonSource, raw_table: str, result: StageResult) -> None:
     # One pass over the extract straight into `persons` (at 6 M persons a staged copy first cost
     # a second table of the same size); the few rejected and repeated rows are then moved out.
-    con.execute(f"create or replace table persons as {_person_sql(src, raw_table)}")
+    con.execute("create or replace table persons as " + _person_sql(src, raw_table),
+                {"date_format": src.date_format})
     con.execute("""
         insert into rejects
         select ?, file, line, problem[1], tg_mask(cpr), problem[2]

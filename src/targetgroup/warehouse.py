@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -59,17 +58,20 @@ def sql_text(name: str) -> str:
 
 def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
     """Run every statement of `sql/<name>`, binding the named parameters each one uses."""
-    for statement in _statements(sql_text(name)):
-        used = {k: v for k, v in (params or {}).items() if f"${k}" in statement}
+    run_script(con, sql_text(name), params)
+
+
+def run_script(con: duckdb.DuckDBPyConnection, text: str, params: dict | None = None) -> None:
+    """Run every statement of `text`, binding the `$name` parameters each one uses.
+
+    DuckDB's own parser splits the script (duckdb.extract_statements), so a ';' or '--' inside a
+    string literal or a comment is never taken for the end of a statement. A parameter a
+    statement uses but `params` lacks is DuckDB's error, not a silent NULL.
+    """
+    params = params or {}
+    for statement in duckdb.extract_statements(text):
+        used = {k: params[k] for k in statement.named_parameters if k in params}
         con.execute(statement, used or None)
-
-
-def _statements(text: str) -> Iterator[str]:
-    # Statements end with ';' at the end of a line (a ';' inside a string literal does not).
-    lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("--")]
-    for statement in re.split(r";[ \t]*$", "\n".join(lines), flags=re.MULTILINE):
-        if statement.strip():
-            yield statement
 
 
 THREADS_ENV = "TARGETGROUP_THREADS"
@@ -154,12 +156,27 @@ def attached(con: duckdb.DuckDBPyConnection, warehouse: Path, *, read_only: bool
 
 
 def sql_literal(value: object) -> str:
-    """A SQL string literal (a file name, a path, a code from the sources file)."""
-    return "'" + str(value).replace("'", "''") + "'"
+    """A SQL string literal for text that cannot be a bound parameter (ATTACH's path, a COPY target).
+
+    This and `sql_identifier` are the only places SQL text is made from a value; every other
+    value is a bound parameter. Quotes are doubled; a backslash is an ordinary character in
+    DuckDB's standard strings (they are never E'' strings); NUL is refused: no path or code
+    holds one, and SQL text with a NUL in it is read differently by different tools.
+    """
+    text = str(value)
+    if "\x00" in text:
+        raise ValueError("a NUL character cannot be part of a SQL literal")
+    return "'" + text.replace("'", "''") + "'"
 
 
 def sql_identifier(name: str) -> str:
-    """A quoted SQL identifier (a column name taken from an extract or the sources file)."""
+    """A quoted SQL identifier (a column name taken from an extract or the sources file).
+
+    Double quotes are doubled, so the name can never end the identifier; NUL is refused as in
+    `sql_literal`.
+    """
+    if "\x00" in name:
+        raise ValueError("a NUL character cannot be part of a SQL identifier")
     return '"' + name.replace('"', '""') + '"'
 
 

@@ -18,7 +18,9 @@ import duckdb
 from targetgroup.config import MarkingSource, SourcesConfig
 from targetgroup.errors import InputError
 from targetgroup.extract import read_extract
+from targetgroup.limits import MAX_LIST_BYTES, check_size
 from targetgroup.stage import _col, _date
+from targetgroup.warehouse import sql_identifier
 
 SUPPRESSION_COLUMNS = ("cpr", "rule", "removed_by", "reason")
 
@@ -126,6 +128,7 @@ def import_suppression_files(con: duckdb.DuckDBPyConnection, config: SourcesConf
 
 
 def _read_suppression_file(con: duckdb.DuckDBPyConnection, path: Path, department: str) -> None:
+    check_size(path, MAX_LIST_BYTES, InputError)
     try:
         con.execute("create or replace temp table reg_file_raw as "
                     "select *, (row_number() over () + 1)::bigint as _line "
@@ -142,7 +145,7 @@ def _read_suppression_file(con: duckdb.DuckDBPyConnection, path: Path, departmen
                          hint="the header must be cpr, rule, removed_by, reason and optionally until")
 
     def col(name: str) -> str:
-        return f'nullif(trim("{present[name]}"), \'\')' if name in present else "null::varchar"
+        return f"nullif(trim({sql_identifier(present[name])}), '')" if name in present else "null::varchar"
 
     con.execute(f"""
         insert into reg_file_rows
@@ -181,7 +184,7 @@ def _stage_markings(con: duckdb.DuckDBPyConnection, src: MarkingSource, table: s
             {_col(src, 'marking_code')} as marking_code,
             {_date(src, 'start_date')} as start_date, {_date(src, 'end_date')} as end_date
         from {table}
-    """)
+    """, {"date_format": src.date_format})
     con.execute("""
         insert into rejects
         select ?, file, line, 'cpr', tg_mask(tg_cpr(cpr_raw)), tg_cpr_problem(cpr_raw)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from targetgroup.warehouse import ALIAS, _statements, attached, sql_text
+from targetgroup.warehouse import ALIAS, attached, run_script, sql_text
 
 WORK = "reg"
 TABLES = ("flags", "markings", "actions", "suppressions", "last_active_cases", "register_runs",
@@ -30,10 +30,9 @@ class Before:
 
 def register_sql(con: duckdb.DuckDBPyConnection, name: str, db: str, params: dict | None = None) -> None:
     """Run every statement of `sql/register/<name>` with `{db}` set to the schema `db`."""
-    text = sql_text(f"register/{name}").replace("{db}", db)
-    for statement in _statements(text):
-        used = {k: v for k, v in (params or {}).items() if f"${k}" in statement}
-        con.execute(statement, used or None)
+    if db not in (WORK, ALIAS):
+        raise ValueError(f"unknown register schema {db!r}")  # a constant of the code, never from input
+    run_script(con, sql_text(f"register/{name}").replace("{db}", db), params)
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, db: str, table: str) -> bool:

@@ -1,33 +1,31 @@
 """Compile rule conditions to DuckDB SQL from the templates in sql/rules/.
 
 Each condition becomes one SELECT with the columns (cpr, departments, case_keys, reason_codes,
-evidence): one row per resident citizen who meets the condition on `$as_of`. Values from the
-rule file enter the SQL only as quoted literals or validated integers.
+evidence): one row per resident citizen who meets the condition on `$as_of`. The templates are
+fixed text: every value from the rule file or the sources file (departments, case types,
+codes, numbers) is a bound `$parameter`, so no rule can change the SQL that runs.
+
+    condition_sql(cond, config) -> (sql text, parameters)
 """
 
 from __future__ import annotations
 
 from targetgroup.config import SourcesConfig
 from targetgroup.rules import model as m
-from targetgroup.warehouse import sql_literal as lit  # noqa: F401 - the rules modules' name for it
 from targetgroup.warehouse import sql_text
 
 
-def lits(values: list[str]) -> str:
-    """A comma-separated list of SQL string literals."""
-    return ", ".join(lit(v) for v in values)
+def template(name: str) -> str:
+    """The text of sql/rules/<name>.sql (values are bound as parameters, never written into it)."""
+    return sql_text(f"rules/{name}.sql")
 
 
-def template(name: str, **values: object) -> str:
-    """The text of sql/rules/<name>.sql with `values` filled in."""
-    return sql_text(f"rules/{name}.sql").format(**values)
-
-
-def _case_filter(case_types: dict[str, list[str]]) -> str:
-    """Cases of a listed department count only if of a listed type; others always count."""
-    parts = [f"(department <> {lit(dept)} or case_type in ({lits(types)}))"
-             for dept, types in sorted(case_types.items()) if types]
-    return " and ".join(parts) or "true"
+def case_filter(case_types: dict[str, list[str]]) -> dict[str, list]:
+    """Parameters of the templates' case filter: cases of a listed department count only if of
+    a listed type; cases of other departments always count."""
+    listed = {dept: types for dept, types in sorted(case_types.items()) if types}
+    return {"filter_departments": list(listed),
+            "filter_pairs": [{"department": d, "case_type": t} for d, types in listed.items() for t in types]}
 
 
 def condition_code(cond: object, config: SourcesConfig) -> str:
@@ -53,27 +51,27 @@ def condition_code(cond: object, config: SourcesConfig) -> str:
     raise TypeError(type(cond).__name__)  # age_transition codes are built per age in SQL
 
 
-def condition_sql(cond: object, config: SourcesConfig) -> str:
-    """The SELECT for one (non-persistence) condition."""
+def condition_sql(cond: object, config: SourcesConfig) -> tuple[str, dict[str, object]]:
+    """The SELECT for one (non-persistence) condition and the parameters it binds."""
     if isinstance(cond, m.DepartmentsCondition):
         departments = cond.all_of if cond.all_of is not None else (cond.of or list(config.departments))
         at_least = len(cond.all_of) if cond.all_of is not None else cond.at_least
-        return template("departments", departments=lits(departments), at_least=int(at_least),
-                        case_filter=_case_filter(cond.case_types), code=lit(condition_code(cond, config)))
+        return template("departments"), {"departments": list(departments), "at_least": int(at_least),
+                                         "code": condition_code(cond, config), **case_filter(cond.case_types)}
     if isinstance(cond, m.CaseTypeCondition):
-        return template("case_type", department=lit(cond.department), case_types=lits(cond.case_types),
-                        code=lit(condition_code(cond, config)))
+        return template("case_type"), {"department": cond.department, "case_types": list(cond.case_types),
+                                       "code": condition_code(cond, config)}
     if isinstance(cond, m.DurationCondition):
         period = cond.more_than or cond.at_least
-        return template("duration", department=lit(cond.department),
-                        case_filter=_case_filter({cond.department: cond.case_types}),
-                        months=int(period.total_months), days=int(period.days),
-                        bound="<" if cond.more_than is not None else "<=",
-                        code=lit(condition_code(cond, config)))
+        return template("duration"), {"department": cond.department, "months": int(period.total_months),
+                                      "days": int(period.days), "strict": cond.more_than is not None,
+                                      "code": condition_code(cond, config),
+                                      **case_filter({cond.department: cond.case_types})}
     if isinstance(cond, m.AgeCondition):
-        return template("age", min=int(cond.min if cond.min is not None else 0),
-                        max=int(cond.max if cond.max is not None else 200), code=lit(condition_code(cond, config)))
+        return template("age"), {"min": int(cond.min if cond.min is not None else 0),
+                                 "max": int(cond.max if cond.max is not None else 200),
+                                 "code": condition_code(cond, config)}
     if isinstance(cond, m.AgeTransitionCondition):
-        ages = ", ".join(f"({int(a.total_months)}, {int(a.days)}, {lit(a.code)})" for a in cond.ages)
-        return template("age_transition", ages=ages, within_days=int(cond.within_days))
+        ages = [{"months": int(a.total_months), "days": int(a.days), "code": a.code} for a in cond.ages]
+        return template("age_transition"), {"ages": ages, "within_days": int(cond.within_days)}
     raise TypeError(f"no SQL for condition kind {type(cond).__name__}")

@@ -25,19 +25,20 @@ import duckdb
 from targetgroup.config import SourcesConfig
 from targetgroup.errors import RulesError
 from targetgroup.rules import model as m
-from targetgroup.rules.compile import condition_sql, lit, template
+from targetgroup.limits import MAX_LIST_BYTES, check_size
+from targetgroup.rules.compile import condition_sql, template
 from targetgroup.rules.load import MANUAL_COLUMNS, LoadedRules
-from targetgroup.warehouse import ALIAS, _statements, attached, run_sql, sql_text
+from targetgroup.warehouse import ALIAS, attached, run_script, run_sql, sql_text
 
 HISTORY_TABLE = "rule_matches"
 FAMILY_KEY_TABLE = "family_key"
 
 
-def execute(con: duckdb.DuckDBPyConnection, text: str, params: dict) -> None:
-    """Run every statement of `text`, binding the `$name` parameters each one uses."""
-    for statement in _statements(text):
-        used = {k: v for k, v in params.items() if re.search(rf"\${k}\b", statement)}
-        con.execute(statement, used or None)
+CONDITION_HITS_SQL = """
+insert into condition_hits
+select $rule_id::varchar, $role::varchar, $cond_no::integer, $kind::varchar, *
+from (
+"""
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, loaded: LoadedRules, config: SourcesConfig, as_of: date,
@@ -53,20 +54,22 @@ def evaluate(con: duckdb.DuckDBPyConnection, loaded: LoadedRules, config: Source
         for role, i, cond in rule.all_conditions():
             if cond.kind == "persistence":
                 continue
-            execute(con, f"insert into condition_hits select {lit(rule.id)}, {lit(role)}, {i}, "
-                         f"{lit(cond.kind)}, * from (\n{condition_sql(cond, config)}\n)", params)
+            text, values = condition_sql(cond, config)
+            # the condition's SELECT is fixed template text; only its values vary, as parameters
+            run_script(con, CONDITION_HITS_SQL + text + "\n)",
+                       {**params, **values, "rule_id": rule.id, "role": role, "cond_no": i, "kind": cond.kind})
         if rule.subject == "person":
             n = sum(1 for c in rule.conditions if c.kind != "persistence")
-            execute(con, template("person", rule_id=lit(rule.id), n=n), params)
+            run_script(con, template("person"), {**params, "rule_id": rule.id, "n": n})
         else:
-            execute(con, template("family", rule_id=lit(rule.id), n_child=len(rule.family.child),
-                                  n_parent=len(rule.family.parent),
-                                  household_adults="true" if rule.family.household_adults else "false"), params)
+            run_script(con, template("family"), {
+                **params, "rule_id": rule.id, "n_child": len(rule.family.child),
+                "n_parent": len(rule.family.parent), "household_adults": rule.family.household_adults})
         for i, cond in enumerate(rule.conditions):
             if cond.kind == "persistence":
-                execute(con, template("persistence", rule_id=lit(rule.id), cond_no=i, runs=cond.runs,
-                                      previous=cond.runs - 1), params)
-    execute(con, sql_text("rules/finalize.sql"), params)
+                run_script(con, template("persistence"), {**params, "rule_id": rule.id, "cond_no": i,
+                                                          "runs": cond.runs, "previous": cond.runs - 1})
+    run_script(con, sql_text("rules/finalize.sql"), params)
     return counts(con)
 
 
@@ -168,6 +171,7 @@ def load_manual_lists(con: duckdb.DuckDBPyConnection, loaded: LoadedRules) -> No
         if not path.is_file():
             raise RulesError(f"the manual {which[:-1]} list does not exist", file=path, field=field,
                              hint=f"create a CSV with the columns {', '.join(MANUAL_COLUMNS)}")
+        check_size(path, MAX_LIST_BYTES, RulesError, field=field)
         rel = con.execute("select * from read_csv(?, all_varchar = true, header = true)", [str(path)])
         columns = [d[0].strip().lower() for d in rel.description]
         missing = [c for c in MANUAL_COLUMNS if c not in columns]

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from targetgroup.config import SourcesConfig
 from targetgroup.errors import ConfigError, RulesError
 from targetgroup.rules import model as m
+from targetgroup.limits import MAX_LIST_BYTES, shown
 from targetgroup.yamlsource import KeyPath, dotted, line_of, load_yaml
 
 DEFAULT_RULES = Path(__file__).resolve().parents[3] / "rules" / "default.yaml"
@@ -131,8 +132,8 @@ def _from_pydantic(path: Path, lines: dict[KeyPath, int], data: dict, err: dict)
     elif err["type"] == "union_tag_not_found":
         msg = "a condition needs a kind"
         hint = f"add kind: one of {', '.join(m.CONDITION_KINDS)}"
-    elif err["type"] == "string_pattern_mismatch":
-        msg = f"'{err['input']}' is not a valid id"
+    elif err["type"] in ("string_pattern_mismatch", "string_too_long"):
+        msg = f"'{shown(err['input'])}' is not a valid id"
         hint = "use lower-case letters, digits and _, starting with a letter"
     return RulesError(msg, file=path, line=line_of(lines, key_path), field=field_name, hint=hint)
 
@@ -184,6 +185,9 @@ def _semantic(loaded: LoadedRules, config: SourcesConfig | None) -> list[RulesEr
         if listed is not None and not listed.is_file():
             add((f"manual_{which}",), f"the manual {which[:-1]} list {listed} does not exist",
                 f"create a CSV with the columns {', '.join(MANUAL_COLUMNS)} (paths are relative to the rule file)")
+        elif listed is not None and listed.stat().st_size > MAX_LIST_BYTES:
+            add((f"manual_{which}",), f"the manual {which[:-1]} list {listed} is larger than {MAX_LIST_BYTES:,} bytes",
+                "a manual list names a few citizens; check that the right file is named")
     return problems
 
 

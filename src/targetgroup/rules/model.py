@@ -12,6 +12,9 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from targetgroup.config import Code, FileCode, Name, PathText
+from targetgroup.limits import MAX_CODE
+
 PERIOD = re.compile(r"^(?:(\d+)y)?(?:(\d+)m)?(?:(\d+)d)?$")
 
 
@@ -56,9 +59,9 @@ class DepartmentsCondition(_Strict):
 
     kind: Literal["departments"]
     at_least: int | None = Field(default=None, ge=1)
-    of: list[str] | None = None
-    all_of: list[str] | None = None
-    case_types: dict[str, list[str]] = {}
+    of: list[FileCode] | None = None
+    all_of: list[FileCode] | None = None
+    case_types: dict[FileCode, list[Code]] = {}
 
     @model_validator(mode="after")
     def _one_form(self) -> "DepartmentsCondition":
@@ -75,8 +78,8 @@ class CaseTypeCondition(_Strict):
     """An active case in `department` whose case type is one of `case_types`."""
 
     kind: Literal["case_type"]
-    department: str
-    case_types: list[str] = Field(min_length=1)
+    department: FileCode
+    case_types: list[Code] = Field(min_length=1)
 
 
 class DurationCondition(_Strict):
@@ -84,8 +87,8 @@ class DurationCondition(_Strict):
     more than `more_than` (or at least `at_least`)."""
 
     kind: Literal["duration"]
-    department: str
-    case_types: list[str] = []
+    department: FileCode
+    case_types: list[Code] = []
     more_than: Period | None = None
     at_least: Period | None = None
 
@@ -159,15 +162,15 @@ class Exclusions(_Strict):
 class Rule(_Strict):
     """One target-group definition."""
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    title_da: str
-    title_en: str
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=MAX_CODE)
+    title_da: Name
+    title_en: Name
     description: str = ""
     subject: Literal["person", "family"] = "person"
     conditions: list[Condition] = []
     family: Family | None = None
     exclusions: Exclusions = Exclusions()
-    notify: list[str] | None = None
+    notify: list[FileCode] | None = None
     review_after: Period | None = None
 
     _p = field_validator("review_after", mode="before")(lambda v: None if v is None else _period(v))
@@ -199,8 +202,8 @@ class Rule(_Strict):
 class RuleSet(_Strict):
     """A whole rule file."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=MAX_CODE)
     description: str = ""
-    manual_exclusions: str | None = None
-    manual_inclusions: str | None = None
+    manual_exclusions: PathText | None = None
+    manual_inclusions: PathText | None = None
     rules: list[Rule] = Field(min_length=1)

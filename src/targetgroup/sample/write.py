@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from targetgroup.sample.population import Population
+from targetgroup.warehouse import sql_literal
 
 # How each system shows a CPR number. "number": Excel has turned it into a number (leading
 # zero lost); "mixed": typed by hand, with a dash, a space or nothing.
@@ -95,8 +96,8 @@ def write_csv(table: pa.Table, path: Path, encoding: str, delimiter: str, date_f
     try:
         con.execute("set enable_progress_bar = false")
         con.register("extract", table)
-        options = f"format csv, header true, delimiter '{delimiter}', dateformat '{date_format}'"
-        con.execute(f"copy (select * from extract) to '{target}' ({options})")
+        options = f"format csv, header true, delimiter {sql_literal(delimiter)}, dateformat {sql_literal(date_format)}"
+        con.execute(f"copy (select * from extract) to {sql_literal(target)} ({options})")
     finally:
         con.close()
     if target != path:

@@ -150,4 +150,5 @@ def build_suites(config: SourcesConfig, as_of: date, allow_drop: frozenset[str] 
 
 
 def _statuses(src: CaseSource) -> str:
+    # a literal in a Great Expectations query (no parameters there); gate.py doubles its braces
     return ", ".join(sql_literal(code.strip().lower()) for code in src.statuses)

@@ -1,17 +1,24 @@
--- Condition `duration`: one row per resident citizen whose spell in {department} ({case_filter})
--- runs on $as_of and started {months} months {days} days before $as_of ({bound}: "more than" or "at least").
+-- Condition `duration`: one row per resident citizen whose spell in $department (of the case
+-- types in $filter_pairs, if any) runs on $as_of and started $months months $days days before
+-- $as_of ($strict: "more than"; else "at least").
 -- A spell is a gaps-and-islands merge of the citizen's periods in the department: cases active
 -- on $as_of (counted up to $as_of) and cases that ended before $as_of (any status). Periods that
 -- overlap or touch (the next starts at most one day after the last ended) form one spell.
 with periods as (
     select cpr, source, case_id, start_date, $as_of::date as end_date
     from active_cases
-    where department = {department} and ({case_filter})
+    where department = $department
+      and (not list_contains($filter_departments::varchar[], department)
+           or list_contains($filter_pairs::struct(department varchar, case_type varchar)[],
+                            {'department': department, 'case_type': case_type}))
     union all
     select c.cpr, c.source, c.case_id, c.start_date, c.end_date
     from cases as c
     semi join residents as r using (cpr)
-    where c.department = {department} and ({case_filter})
+    where c.department = $department
+      and (not list_contains($filter_departments::varchar[], department)
+           or list_contains($filter_pairs::struct(department varchar, case_type varchar)[],
+                            {'department': department, 'case_type': case_type}))
       and c.in_register and c.end_date < $as_of
 ),
 
@@ -45,13 +52,16 @@ spells as (
 final as (
     select
         cpr,
-        [{department}] as departments,
+        [$department::varchar] as departments,
         case_keys,
-        [{code}] as reason_codes,
-        {department} || ' spell since ' || strftime(spell_start, '%Y-%m-%d') as evidence
+        [$code::varchar] as reason_codes,
+        $department || ' spell since ' || strftime(spell_start, '%Y-%m-%d') as evidence
     from spells
     where spell_end >= $as_of
-      and (spell_start + interval '{months} months' + interval '{days} days')::date {bound} $as_of
+      and case
+              when $strict then (spell_start + to_months($months) + to_days($days))::date < $as_of
+              else (spell_start + to_months($months) + to_days($days))::date <= $as_of
+          end
 )
 
 select cpr, departments, case_keys, reason_codes, evidence from final

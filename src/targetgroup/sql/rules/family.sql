@@ -1,18 +1,18 @@
--- Family rule {rule_id}. A family is a minor resident child meeting all {n_child} child
--- conditions, linked to a resident parent meeting all {n_parent} parent conditions. Parents are
+-- Family rule $rule_id. A family is a minor resident child meeting all $n_child child
+-- conditions, linked to a resident parent meeting all $n_parent parent conditions. Parents are
 -- the mother and father named in the person extract (household adults only if the rule says so).
 -- family_links: one row per qualifying child-parent pair.
 insert into family_links
 with child_ok as (
     select cpr from condition_hits
-    where rule_id = {rule_id} and role = 'child'
-    group by cpr having count(distinct cond_no) = {n_child}
+    where rule_id = $rule_id and role = 'child'
+    group by cpr having count(distinct cond_no) = $n_child
 ),
 
 parent_ok as (
     select cpr from condition_hits
-    where rule_id = {rule_id} and role = 'parent'
-    group by cpr having count(distinct cond_no) = {n_parent}
+    where rule_id = $rule_id and role = 'parent'
+    group by cpr having count(distinct cond_no) = $n_parent
 ),
 
 links as (
@@ -23,12 +23,12 @@ links as (
     select c.cpr, a.cpr, 'HOUSEHOLD'
     from residents as c
     join residents as a on a.household_id = c.household_id
-    where {household_adults} and c.minor and not a.minor
+    where $household_adults and c.minor and not a.minor
       and a.cpr is distinct from c.mother_cpr and a.cpr is distinct from c.father_cpr
 ),
 
 final as (
-    select {rule_id} as rule_id, null::varchar as family_id, l.child, l.parent, l.via
+    select $rule_id::varchar as rule_id, null::varchar as family_id, l.child, l.parent, l.via
     from links as l
     semi join child_ok as c on c.cpr = l.child
     semi join parent_ok as p on p.cpr = l.parent
@@ -42,9 +42,9 @@ select rule_id, family_id, child, parent, via from final;
 -- and cannot be computed from one without the warehouse.
 create or replace temp table family_ids as
 with recursive edges(a, b) as (
-    select child, parent from family_links where rule_id = {rule_id}
+    select child, parent from family_links where rule_id = $rule_id
     union
-    select parent, child from family_links where rule_id = {rule_id}
+    select parent, child from family_links where rule_id = $rule_id
 ),
 
 reach(node, other) as (
@@ -59,22 +59,22 @@ group by node;
 
 update family_links as l set family_id = f.family_id
 from family_ids as f
-where l.rule_id = {rule_id} and f.cpr = l.child;
+where l.rule_id = $rule_id and f.cpr = l.child;
 
 -- rule_matches: one row per flagged family member (each such child and each such parent).
 insert into rule_matches
 with members as (
     select child as cpr, 'child' as role, 'FAMILY_CHILD' as role_code, 'FAMILY_VIA_' || via as via_code
-    from family_links where rule_id = {rule_id}
+    from family_links where rule_id = $rule_id
     union all
     select parent, 'parent', 'FAMILY_PARENT', 'FAMILY_VIA_' || via
-    from family_links where rule_id = {rule_id}
+    from family_links where rule_id = $rule_id
 ),
 
 evidence as (
     select m.cpr, m.role_code, m.via_code, h.cond_no, h.departments, h.case_keys, h.reason_codes
     from members as m
-    join condition_hits as h on h.cpr = m.cpr and h.role = m.role and h.rule_id = {rule_id}
+    join condition_hits as h on h.cpr = m.cpr and h.role = m.role and h.rule_id = $rule_id
 ),
 
 per_member as (
@@ -90,7 +90,7 @@ per_member as (
 
 final as (
     select
-        {rule_id} as rule_id,
+        $rule_id::varchar as rule_id,
         'family' as subject_type,
         f.family_id as subject_id,
         p.cpr,

@@ -1,42 +1,42 @@
--- Condition `persistence` of rule {rule_id}: one row per citizen who matches the rule's other
--- conditions on this run and matched them on each of the {previous} committed runs before it
+-- Condition `persistence` of rule $rule_id: one row per citizen who matches the rule's other
+-- conditions on this run and matched them on each of the $previous committed runs before it
 -- (rule_runs and rule_history are read from the warehouse at the start of the run).
 insert into condition_hits
 with previous_runs as (
     select run_id
     from rule_runs
     order by as_of desc, started_at desc
-    limit {previous}
+    limit $previous
 ),
 
 enough as (
-    select count(*) = {previous} as ok from previous_runs
+    select count(*) = $previous as ok from previous_runs
 ),
 
 held as (
     select h.cpr
     from rule_history as h
     semi join previous_runs as p using (run_id)
-    where h.rule_id = {rule_id}
+    where h.rule_id = $rule_id
     group by h.cpr
-    having count(distinct h.run_id) = {previous}
+    having count(distinct h.run_id) = $previous
 ),
 
 final as (
     select
-        {rule_id} as rule_id,
+        $rule_id::varchar as rule_id,
         'subject' as role,
-        {cond_no} as cond_no,
+        $cond_no as cond_no,
         'persistence' as kind,
         m.cpr,
         []::varchar[] as departments,
         []::varchar[] as case_keys,
-        ['PERSISTENT_{runs}_RUNS'] as reason_codes,
-        'matched on this run and the {previous} committed runs before it' as evidence
+        ['PERSISTENT_' || $runs::varchar || '_RUNS'] as reason_codes,
+        'matched on this run and the ' || $previous::varchar || ' committed runs before it' as evidence
     from rule_matches as m
     semi join held as h using (cpr)
     cross join enough as e
-    where m.rule_id = {rule_id} and e.ok
+    where m.rule_id = $rule_id and e.ok
 )
 
 select rule_id, role, cond_no, kind, cpr, departments, case_keys, reason_codes, evidence from final;

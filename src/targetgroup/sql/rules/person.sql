@@ -1,9 +1,9 @@
--- Person rule {rule_id}: one row per resident citizen meeting all {n} non-persistence conditions.
+-- Person rule $rule_id: one row per resident citizen meeting all $n non-persistence conditions.
 insert into rule_matches
 with hits as (
     select *
     from condition_hits
-    where rule_id = {rule_id} and role = 'subject' and kind <> 'persistence'
+    where rule_id = $rule_id and role = 'subject' and kind <> 'persistence'
 ),
 
 matched as (
@@ -14,12 +14,12 @@ matched as (
         flatten(list(reason_codes order by cond_no)) as reason_codes
     from hits
     group by cpr
-    having count(distinct cond_no) = {n}
+    having count(distinct cond_no) = $n
 ),
 
 final as (
     select
-        {rule_id} as rule_id,
+        $rule_id::varchar as rule_id,
         'person' as subject_type,
         cpr as subject_id,
         cpr,
