@@ -1,0 +1,63 @@
+"""Keyed random rounding to base 5 (deliver.disclosure); expected values worked out by hand."""
+
+import os
+
+import pytest
+
+from targetgroup.deliver.disclosure import HIDDEN, protect, rounded, rounding_key
+from targetgroup.errors import ConfigError
+
+KEY = b"0123456789abcdef0123456789abcdef"
+
+
+def test_multiples_of_five_stay_and_others_go_to_a_neighbouring_multiple():
+    for n in range(0, 60):
+        r = rounded(KEY, ("combo", "A+B"), n)
+        if n % 5 == 0:
+            assert r == n
+        else:
+            assert r in (n - n % 5, n - n % 5 + 5), n
+
+
+def test_same_cell_same_value_same_rounding_whatever_the_report():
+    cells = [("combo", f"X{i}") for i in range(200)]
+    first = [rounded(KEY, c, 3) for c in cells]
+    assert first == [rounded(KEY, c, 3) for c in cells]  # re-published: unchanged, nothing to average
+    assert {0, 5} == set(first)  # but not the same for every cell
+    assert first != [rounded(b"another key, just as long as the 1st", c, 3) for c in cells]
+
+
+def test_rounding_is_unbiased_over_cells():
+    # n = 2: up with probability 2/5; n = 4: 4/5 (2,000 cells: +-0.05 is over 4 standard deviations)
+    for n, p_up in ((2, 0.4), (4, 0.8)):
+        ups = sum(rounded(KEY, ("team", str(i)), n) == n - n % 5 + 5 for i in range(2000)) / 2000
+        assert abs(ups - p_up) < 0.05, (n, ups)
+
+
+def test_cells_that_are_one_number_draw_one_coin_and_hidden_cells_show_a_dot():
+    counts = {("size", "r1"): 3, ("rule", "r"): 3}
+    cells = [("rule", str(i)) for i in range(40)]
+    tied = [protect({("size", "r1"): 3, c: 3}, KEY, {c: "total", ("size", "r1"): "total"}) for c in cells]
+    assert all(p.published[("size", "r1")] == p.published[c] for p, c in zip(tied, cells))
+    result = protect(counts, KEY, hide=[("rule", "r")])
+    assert result.show(("rule", "r")) == HIDDEN and result.value(("rule", "r")) is None
+    assert result.show(("size", "r1")) in ("0", "5")
+
+
+def test_the_key_file_is_made_once_owner_only_and_reused(tmp_path):
+    key = rounding_key(tmp_path / "warehouse.duckdb", environ={})
+    path = tmp_path / "disclosure.key"
+    assert oct(path.stat().st_mode & 0o777) == "0o600" and len(key) == 64
+    assert rounding_key(tmp_path / "warehouse.duckdb", environ={}) == key
+
+
+def test_a_key_file_from_the_environment(tmp_path):
+    path = tmp_path / "k"
+    path.write_text("short\n")
+    with pytest.raises(ConfigError, match="shorter than 32"):
+        rounding_key(tmp_path / "w.duckdb", environ={"TARGETGROUP_DISCLOSURE_KEY_FILE": str(path)})
+    with pytest.raises(ConfigError, match="not a file"):
+        rounding_key(tmp_path / "w.duckdb", environ={"TARGETGROUP_DISCLOSURE_KEY_FILE": str(tmp_path / "none")})
+    path.write_text("x" * 40)
+    assert rounding_key(tmp_path / "w.duckdb", environ={"TARGETGROUP_DISCLOSURE_KEY_FILE": str(path)}) == b"x" * 40
+    assert not os.path.exists(tmp_path / "disclosure.key")
