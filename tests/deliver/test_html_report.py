@@ -6,6 +6,7 @@ Needs Debian's chromium (`apt-get install -y chromium`; .ci/run installs it). Wi
 
 import csv
 import re
+from html import unescape
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -91,7 +92,8 @@ def test_the_html_shows_no_figure_the_csv_does_not(report):
     html = report.read_text(encoding="utf-8")
     rows = list(csv.DictReader((report.parent / "leadership_counts.csv").open(encoding="utf-8-sig")))
     published = {r["count"] for r in rows}
-    shown = set(re.findall(r'<td class="n">([^<]*)</td>', html)) | set(re.findall(r'<div class="v">([^<]*)</div>', html))
+    shown = {unescape(v) for v in re.findall(r'<td class="n">([^<]*)</td>|<div class="v">([^<]*)</div>', html)
+             for v in v if v}
     assert shown and shown <= published, shown - published
     size_rows = re.search(r"<table><tr><th[^>]*>[^<]*</th><th[^>]*>[^<]*</th></tr>(.*?)</table>", html).group(1)
     assert size_rows.count("<tr>") == sum(r["breakdown"] in ("total", "total_history") for r in rows) == 2
