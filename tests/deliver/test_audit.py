@@ -116,3 +116,11 @@ def test_a_relation_that_does_not_hold_is_left_out_not_an_error():
 def test_a_folder_without_counts_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="leadership_counts.csv"):
         read_report(tmp_path)
+
+
+def test_a_run_figure_hidden_in_its_report_stays_hidden_in_the_next():
+    from targetgroup.deliver.figures import _hidden_series
+
+    rows = [("total_history", "2026-10-01", RUN_A[0], "•"), ("flags_new_history", "2026-10-01", RUN_A[0], "10"),
+            ("total", "all", "", "400"), ("flags_ended", "all", "", "•"), ("courses", "ended", "", "•")]
+    assert _hidden_series(report(rows, rounded=5)) == {("size", RUN_A[0]), ("ended", RUN_B[0])}

@@ -172,6 +172,10 @@ def _hide_until_safe(fig: Figures, key: bytes, keep: list[tuple], previous: disc
     hidden already or is the previous report's, hide a cell it is tied to. Repeat until the
     audit passes; after `rounds` rounds hide every such cell at once."""
     index = 1 if previous is not None else 0
+    if previous is not None:
+        # a run's size, new or ended hidden in the previous report stays hidden in the series
+        fig.cells = protect(fig.cells.counts, key, fig.coins,
+                            fig.cells.hidden_cells | (_hidden_series(previous) & set(fig.cells.counts)))
     for round_ in range(rounds + 100):
         rows = published_rows(fig)
         current = disclosure_audit.report_from_frame(pd.DataFrame(rows), fig.run_id, fig.as_of, "this run")
@@ -202,6 +206,17 @@ def _hide_until_safe(fig: Figures, key: bytes, keep: list[tuple], previous: disc
         candidates.sort(key=lambda k: (k in keep, fig.cells.published[k]))
         hide = set(candidates) if round_ >= rounds else {candidates[0]}
         fig.cells = protect(fig.cells.counts, key, fig.coins, fig.cells.hidden_cells | hide)
+
+
+def _hidden_series(report: disclosure_audit.Report) -> set[tuple]:
+    """The series cells (size, new, ended of a run) a published report shows as hidden."""
+    kinds = {"total": "size", "new": "new", "ended": "ended"}
+    hidden = set()
+    for row in report.rows.itertuples(index=False):
+        if row.breakdown in disclosure_audit.SERIES and row.count.strip() in disclosure_audit.HIDDEN:
+            run_id = report.run_id if row.breakdown in CURRENT.values() else row.subgroup
+            hidden.add((kinds[disclosure_audit.SERIES[row.breakdown]], run_id))
+    return hidden
 
 
 def _audit_key(row: dict, fig: Figures, index: int) -> tuple:
