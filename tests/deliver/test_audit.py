@@ -56,16 +56,25 @@ def test_new_and_ended_follow_from_the_size_series():
 def test_cumulative_ended_across_two_reports_gives_the_run_s_ended():
     # report A: 25 courses ended so far; report B (next run): 29, and B's ended this run '<5' -> 4
     before = report([("total", "all", "", "400"), ("flags_new", "all", "", "12"), ("flags_ended", "all", "", "8"),
-                     ("courses", "ended", "", "25"), ("courses", "ongoing", "", "400")], run=RUN_A)
+                     ("courses", "ended", "", "25")], run=RUN_A)
     after = report([("total_history", "2026-10-01", RUN_A[0], "400"), ("flags_new_history", "2026-10-01", RUN_A[0], "12"),
                     ("flags_ended_history", "2026-10-01", RUN_A[0], "8"),
                     ("total", "all", "", "396"), ("flags_new", "all", "", "•"), ("flags_ended", "all", "", "<5"),
-                    ("courses", "ended", "", "29"), ("courses", "ongoing", "", "396")])
+                    ("courses", "ended", "", "29")])
     alone = ranges(audit([after]))
     assert alone["ended of run 2026-11-01"] == (1, 4)  # '<5' alone: already fewer than 5 values
     got = ranges(audit([before, after]))
     assert got["ended of run 2026-11-01"] == (4, 4)
-    assert got["new of run 2026-11-01"] == (0, 0)  # ongoing 400 -> 396 = new - 4
+
+
+def test_ongoing_courses_across_two_reports_give_the_run_s_new():
+    # ongoing courses 400 -> 396 while the run ended 5 (published exactly): new = 1, not just "<5"
+    before = report([("total", "all", "", "400"), ("courses", "ongoing", "", "400")], run=RUN_A)
+    after = report([("total_history", "2026-10-01", RUN_A[0], "400"), ("flags_new_history", "2026-10-01", RUN_A[0], "9"),
+                    ("flags_ended_history", "2026-10-01", RUN_A[0], "8"), ("total", "all", "", "396"),
+                    ("flags_new", "all", "", "<5"), ("flags_ended", "all", "", "5"), ("courses", "ongoing", "", "396")])
+    assert ranges(audit([after]))["new of run 2026-11-01"] == (1, 4)
+    assert ranges(audit([before, after]))["new of run 2026-11-01"] == (1, 1)
 
 
 def test_rounded_figures_keep_every_cell_wide():
