@@ -93,3 +93,25 @@ def test_a_report_that_rounding_leaves_pinned_gets_cells_hidden_until_the_audit_
     _hide_until_safe(fig, key, keep=[("size", "r1"), ("courses", "ongoing"), ("courses", "ended")], previous=None)
     assert fig.audit.passed and audited(fig).passed
     assert fig.cells.hidden_cells and fig.cells.hidden_cells <= {k for k in counts if k[0] in ("duration", "courses")}
+
+
+def test_a_run_size_hidden_in_its_own_report_stays_hidden_in_the_next_series():
+    from datetime import date
+
+    import pandas as pd
+
+    from targetgroup.deliver.audit import report_from_frame
+    from targetgroup.deliver.figures import Figures, _hide_until_safe
+
+    before, now = date(2026, 10, 1), date(2026, 11, 1)
+    previous = report_from_frame(pd.DataFrame({"breakdown": ["total", "flags_new", "flags_ended"], "group": "all",
+                                               "subgroup": "", "count": ["•", "40", "0"], "rounded_to": "5"}),
+                                 "r0", before)
+    counts = {("size", "r0"): 41, ("new", "r0"): 41, ("ended", "r0"): 0,
+              ("size", "r1"): 60, ("new", "r1"): 19, ("ended", "r1"): 0}
+    fig = Figures(run_id="r1", as_of=now, runs=[("r0", before), ("r1", now)],
+                  coins={**{("size", r): "total" for r in ("r0", "r1")}, **{("new", r): "flags_new" for r in ("r0", "r1")},
+                         **{("ended", r): "flags_ended" for r in ("r0", "r1")}})
+    fig.cells = protect(counts, KEY, fig.coins)
+    _hide_until_safe(fig, KEY, keep=[], previous=previous)
+    assert fig.cells.hidden(("size", "r0")) and fig.audit.passed
