@@ -1,6 +1,6 @@
 """Every count the leadership report and leadership_counts.csv publish, protected once, together.
 
-    collect(con, run_id, as_of, changes, key, previous=None, history_runs=24) -> Figures
+    collect(con, run_id, as_of, changes, key, out=None, history_runs=24) -> Figures
     published_rows(fig) -> the rows of leadership_counts.csv (the HTML shows nothing else)
 
 A figure is a cell keyed by a tuple, e.g. ("size", run_id), ("combo", "BUF+JOB"),
@@ -46,14 +46,13 @@ class Figures:
     cells: Published | None = None
     coins: dict[tuple, str] = field(default_factory=dict)
     audit: disclosure_audit.Audit | None = None
-    previous_contradicts: bool = False
 
     def show(self, key: tuple) -> str:
-        """Text of a cell as published ('12', '<5', '•')."""
+        """Text of a cell as published ('10', '•')."""
         return self.cells.show(key)
 
     def value(self, key: tuple) -> int | None:
-        """Number of a cell, None if hidden."""
+        """Published (rounded) number of a cell, None if hidden."""
         return self.cells.value(key)
 
 
@@ -186,7 +185,6 @@ def _hide_until_safe(fig: Figures, key: bytes, keep: list[tuple], previous: disc
                 raise
             # the previous report does not fit this one (a rebuild, another rule set): audit alone
             previous, index = None, 0
-            fig.previous_contradicts = True
             continue
         fig.audit = result
         if result.passed:
