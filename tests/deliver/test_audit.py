@@ -133,3 +133,12 @@ def test_a_run_figure_hidden_in_its_report_stays_hidden_in_the_next():
     rows = [("total_history", "2026-10-01", RUN_A[0], "•"), ("flags_new_history", "2026-10-01", RUN_A[0], "10"),
             ("total", "all", "", "400"), ("flags_ended", "all", "", "•"), ("courses", "ended", "", "•")]
     assert _hidden_series(report(rows, rounded=5)) == {("size", RUN_A[0]), ("ended", RUN_B[0])}
+
+
+def test_the_first_run_s_new_is_its_size():
+    # one rule, the first run of all: every flag is new; size 400 (396..404) and new 405
+    # (401..409) rounded on their own leave 401..404
+    rows = [("total", "all", "", "400"), ("flags_new", "all", "", "405"), ("flags_ended", "all", "", "0"),
+            ("rule", "r1", "", "400")]
+    result = audit([report(rows, run=RUN_A, rounded=5)])
+    assert ranges(result)["total of run 2026-10-01"] == (401, 404) and not result.passed

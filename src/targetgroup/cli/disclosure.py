@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
-
 from targetgroup.cli import app, fail, stdout
 
 
@@ -32,15 +30,11 @@ def audit_disclosure(
     except TargetGroupError as exc:
         fail(exc)
         return
-    shown = result.cells if show_all else result.pinned
-    if shown:
-        table = Table(title="Pinned figures" if not show_all else "Protected figures")
-        for column in ("figure", "published", "smallest", "largest", "possible values", "verdict"):
-            table.add_column(column, justify="left" if column in ("figure", "verdict") else "right")
-        for cell in shown:
-            table.add_row(cell.label, cell.shown, str(cell.lo), "no limit" if cell.hi is None else str(cell.hi),
-                          "∞" if cell.hi is None else str(cell.values), "PINNED" if cell.pinned else "ok")
-        stdout.print(table)
+    for cell in result.cells if show_all else result.pinned:
+        largest = "no limit" if cell.hi is None else str(cell.hi)
+        values = "any number of values" if cell.hi is None else f"{cell.values} possible value(s)"
+        stdout.print(f"{'PINNED' if cell.pinned else 'ok':<6}  {cell.label}: published {cell.shown}, "
+                     f"{cell.lo} .. {largest} ({values})", soft_wrap=True, markup=False)
     verdict = "FAILED" if result.pinned else "passed"
     stdout.print(f"Disclosure audit {verdict}: {len(result.cells)} protected figure(s) in {len(result.reports)} "
                  f"report(s), {len(result.pinned)} pinned to fewer than {disclosure_audit.MIN_VALUES} possible values. "

@@ -111,6 +111,11 @@ def collect(con: duckdb.DuckDBPyConnection, run_id: str, as_of: date, changes: d
     counts[("coord", "total")] = sum(coord.values())
     relations.append([("coord", "total"), *fig.keys["coord"]])
 
+    first = con.execute("select run_id from hist_runs order by as_of, started_at, run_id limit 1").fetchone()
+    first = first[0] if first else run_id
+    if ("size", first) in counts and counts[("size", first)] == counts.get(("new", first)):
+        relations.append([("size", first), ("new", first)])  # the first run: every flag is new
+
     keep = [*fig.keys["size"], ("courses", "ongoing"), ("courses", "ended"), ("coord", "total")]
     fig.coins = _same_coin(relations, counts, fig, len(fig.keys["rule"]) == 1)
     fig.cells = protect(counts, key, fig.coins)
