@@ -8,16 +8,18 @@ Every figure one or more reports publish becomes an unknown non-negative integer
 sees constrains it:
 - a figure rounded to base b (column `rounded_to`) and shown as R: R-b+1 .. R+b-1, at least 0;
 - a hidden figure ('•'): at least 0; a legacy '<5': 1 .. 4; an unrounded number: exactly that;
-- every relation a reader knows holds (grain of each figure, see sql/leadership_figures.sql):
-  total = sum of department combinations; each department = sum of the combinations that
-  contain it; each rule <= total <= sum of the rules (= the rule, with one rule); ongoing
-  courses = sum over teams = sum over ongoing durations; ended courses = sum over ended
-  durations; coordinators = sum of their buckets, and 1*c1 + 2*c2 + 3*c3_4 + 5*c5p <= ongoing
-  courses; with one rule, ongoing courses = total and each run's total = previous total + new
-  - ended (new and ended count flags, one per citizen per rule);
-- across reports (consecutive in time): the size, new and ended of one run are the same
-  unknowns wherever they appear; ended courses (cumulative) grow by the ended flags of the
-  runs in between, ongoing courses by new - ended; ended courses per duration never shrink.
+- relations that hold by construction (grain of each figure: sql/leadership_figures.sql):
+  each department = sum of the combinations that contain it; combinations <= total; each rule
+  <= total <= sum of the rules; ongoing courses = sum over teams = sum over ongoing durations;
+  ended courses = sum over ended durations; coordinators = sum of their buckets, and
+  1*c1 + 2*c2 + 3*c3_4 + 5*c5p <= ongoing courses;
+- relations that usually hold ("soft"): total = sum of combinations (not with citizens
+  included by hand); with one rule, ongoing courses = total, each run's total = previous total
+  + new - ended (new and ended count flags, one per citizen per rule), and the earliest run
+  shown may be the first of all (total = new - ended); across reports (consecutive in time),
+  ended courses grow by the ended flags of the runs in between, ongoing courses by new - ended,
+  and ended courses per duration never shrink. A run's size, new and ended are the same
+  unknowns in every report that shows them.
 
 For each protected cell (rounded or hidden) the smallest and largest value of the integer
 program (scipy.optimize.linprog with integrality, HiGHS) are its range. A cell is PINNED when
@@ -274,6 +276,10 @@ def _relations(report: Report, cells: dict, problem: _Problem) -> dict:
     if len(rules) == 1:
         if ongoing:
             problem.equal([ongoing], [total], soft=f"{report.as_of}: one rule, one course per citizen")
+        first = series[0][1] if series else {}
+        if {"total", "new", "ended"} <= set(first):
+            problem.equal([first["total"]], [first["new"], first["ended"]], [1.0, -1.0],
+                          soft=f"run {first['as_of']} was the first: size = new - ended")
         for (_, prev), (_, now) in zip(series, series[1:]):
             if {"total", "new", "ended"} <= set(now) and "total" in prev:
                 problem.equal([now["total"]], [prev["total"], now["new"], now["ended"]], [1.0, 1.0, -1.0],
