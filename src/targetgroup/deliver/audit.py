@@ -16,7 +16,7 @@ sees constrains it:
 - relations that usually hold ("soft"): total = sum of combinations (not with citizens
   included by hand); with one rule, ongoing courses = total, each run's total = previous total
   + new - ended (new and ended count flags, one per citizen per rule), and the earliest run
-  shown may be the first of all (total = new - ended); across reports (consecutive in time),
+  shown may be the first of all (total = new, ended = 0); across reports (consecutive in time),
   ended courses grow by the ended flags of the runs in between, ongoing courses by new - ended,
   and ended courses per duration never shrink. A run's size, new and ended are the same
   unknowns in every report that shows them.
@@ -278,8 +278,8 @@ def _relations(report: Report, cells: dict, problem: _Problem) -> dict:
             problem.equal([ongoing], [total], soft=f"{report.as_of}: one rule, one course per citizen")
         first = series[0][1] if series else {}
         if {"total", "new", "ended"} <= set(first):
-            problem.equal([first["total"]], [first["new"], first["ended"]], [1.0, -1.0],
-                          soft=f"run {first['as_of']} was the first: size = new - ended")
+            problem.equal([first["total"]], [first["new"]], soft=f"run {first['as_of']} was the first: size = new")
+            problem.equal([first["ended"]], [], soft=f"run {first['as_of']} was the first: nothing ended")
         for (_, prev), (_, now) in zip(series, series[1:]):
             if {"total", "new", "ended"} <= set(now) and "total" in prev:
                 problem.equal([now["total"]], [prev["total"], now["new"], now["ended"]], [1.0, 1.0, -1.0],
