@@ -72,7 +72,7 @@ def test_flag_lists_hold_only_citizens_the_department_serves(tiny, tmp_path):
     assert (run.report_dir / "flags_JOB.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM for Excel
 
 
-def test_outputs_are_owner_only_and_counts_suppressed(tiny, tmp_path):
+def test_outputs_are_owner_only_and_counts_rounded(tiny, tmp_path):
     run = run_pipeline(_settings(tiny, tmp_path))
     for path in run.report_dir.rglob("*"):   # incl. the quality gate's Data Docs under quality/
         assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), path
