@@ -310,9 +310,9 @@ def deliver(run: Run) -> dict[str, int]:
         run.progress("deliver: leadership report", "started")
         fig = figures.collect(con, run.run_id, settings.as_of, run.summary["flags"],
                               disclosure.rounding_key(settings.warehouse_path), out=settings.out)
-        run.manifest["disclosure"] = {"rounded_to": disclosure.BASE, "cells": len(fig.cells.counts),
-                                      "hidden": len(fig.cells.hidden_cells), "audit_passed": fig.audit.passed,
-                                      "audited_with_previous_report": len(fig.audit.reports) > 1}
+        run.manifest["disclosure"] = figures.disclosure_summary(fig)
+        if not fig.audit.passed:
+            run.summary["warnings"] = [*run.summary.get("warnings", []), figures.AUDIT_WARNING]
         run.outputs.append(figures.write_counts_csv(fig, run.report_dir / "leadership_counts.csv", rules_hash))
         names = {code: (d.name if settings.lang == "da" else d.name_en) for code, d in run.config.departments.items()}
         report = html_report.write_report(fig, run.report_dir / "leadership_report.html", settings.lang, names,

@@ -255,6 +255,18 @@ def published_rows(fig: Figures) -> list[dict]:
     return rows
 
 
+AUDIT_WARNING = ("leadership figures: the disclosure audit still pins a figure with everything of this report "
+                 "hidden that could be; check the previous report with `targetgroup audit-disclosure` "
+                 "(docs/disclosure.md)")
+
+
+def disclosure_summary(fig: Figures) -> dict:
+    """For the manifest: base, figures, hidden, the audit's verdict and whether the previous
+    report took part."""
+    return {"rounded_to": BASE, "cells": len(fig.cells.counts), "hidden": len(fig.cells.hidden_cells),
+            "audit_passed": fig.audit.passed, "audited_with_previous_report": len(fig.audit.reports) > 1}
+
+
 def write_counts_csv(fig: Figures, path: Path, rules_hash: str | None = None) -> Path:
     """leadership_counts.csv: every published figure (breakdown, group, subgroup, count as shown,
     rounded_to), each row with the rule set's content hash."""
