@@ -311,7 +311,7 @@ def deliver(run: Run) -> dict[str, int]:
         fig = figures.collect(con, run.run_id, settings.as_of, run.summary["flags"],
                               disclosure.rounding_key(settings.warehouse_path), out=settings.out)
         run.manifest["disclosure"] = figures.disclosure_summary(fig)
-        if not fig.audit.passed:
+        if not fig.safe:
             run.summary["warnings"] = [*run.summary.get("warnings", []), figures.AUDIT_WARNING]
         run.outputs.append(figures.write_counts_csv(fig, run.report_dir / "leadership_counts.csv", rules_hash))
         names = {code: (d.name if settings.lang == "da" else d.name_en) for code, d in run.config.departments.items()}

@@ -115,3 +115,29 @@ def test_a_run_size_hidden_in_its_own_report_stays_hidden_in_the_next_series():
     fig.cells = protect(counts, KEY, fig.coins)
     _hide_until_safe(fig, KEY, keep=[], previous=previous)
     assert fig.cells.hidden(("size", "r0")) and fig.audit.passed
+
+
+def test_figures_the_previous_report_pins_on_its_own_do_not_make_this_one_hide_everything():
+    # the first run after an upgrade: the previous report still has '<5' cells, pinned by
+    # themselves; nothing this report hides can change that, so they are not its verdict
+    from datetime import date
+
+    import pandas as pd
+
+    from targetgroup.deliver.audit import report_from_frame
+    from targetgroup.deliver.figures import Figures, _hide_until_safe
+
+    before, now = date(2026, 10, 1), date(2026, 11, 1)
+    old = pd.DataFrame([("total", "all", "", "30"), ("flags_new", "all", "", "30"), ("flags_ended", "all", "", "0"),
+                        ("department_combination", "A+B", "", "<5"), ("department_combination", "A+C", "", "<5"),
+                        ("department_combination", "B+C", "", "26")], columns=["breakdown", "group", "subgroup", "count"])
+    previous = report_from_frame(old, "r0", before)
+    counts = {("size", "r0"): 30, ("new", "r0"): 30, ("ended", "r0"): 0, ("size", "r1"): 31, ("new", "r1"): 1,
+              ("ended", "r1"): 0, ("combo", "A+B"): 3, ("combo", "B+C"): 28}
+    fig = Figures(run_id="r1", as_of=now, runs=[("r0", before), ("r1", now)],
+                  coins={("size", "r0"): "total", ("size", "r1"): "total"})
+    fig.cells = protect(counts, KEY, fig.coins)
+    _hide_until_safe(fig, KEY, keep=[], previous=previous)
+    # inherited: A+B and A+C ('<5'), and what r0 showed exactly: B+C, its size, new and ended
+    assert fig.safe and len(fig.inherited) == 6 and not fig.audit.passed
+    assert not fig.cells.hidden_cells

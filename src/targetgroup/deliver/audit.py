@@ -92,6 +92,7 @@ class Audit:
     cells: list[CellRange] = field(default_factory=list)
     keys: list[tuple] = field(default_factory=list)
     neighbours: dict[tuple, set] = field(default_factory=dict)
+    unprotected: set = field(default_factory=set)  # figures published exactly (not audited)
     assumed: int = 0
     dropped: list[str] = field(default_factory=list)
 
@@ -356,6 +357,7 @@ def audit(reports: list[Report]) -> Audit:
 
     result = Audit(reports=[r.name for r in reports], assumed=len(problem.soft) - len(dropped), dropped=dropped)
     names = {i: k for k, i in problem.index.items()}
+    result.unprotected = set(problem.index) - problem.protected
     for row in [*eq, *(r for r, _ in le)]:
         for j in row:
             result.neighbours.setdefault(names[j], set()).update(names[m] for m in row if m != j)
