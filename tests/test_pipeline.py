@@ -72,14 +72,14 @@ def test_flag_lists_hold_only_citizens_the_department_serves(tiny, tmp_path):
     assert (run.report_dir / "flags_JOB.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM for Excel
 
 
-def test_outputs_are_owner_only_and_counts_suppressed(tiny, tmp_path):
+def test_outputs_are_owner_only_and_counts_rounded(tiny, tmp_path):
     run = run_pipeline(_settings(tiny, tmp_path))
     for path in run.report_dir.rglob("*"):   # incl. the quality gate's Data Docs under quality/
         assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), path
     assert stat.S_IMODE(run.report_dir.stat().st_mode) == 0o700
     counts = pd.read_csv(run.report_dir / "leadership_counts.csv", encoding="utf-8-sig", dtype=str)
-    # two citizens: every count is small, zero, or hidden to protect a small one (deliver.suppression)
-    assert set(counts["count"]) <= {"<5", "0", "•"} and "<5" in set(counts["count"])
+    # two citizens: every count is rounded to a multiple of 5 or hidden (deliver.disclosure)
+    assert all(v == "•" or int(v) % 5 == 0 for v in counts["count"]) and set(counts.pop("rounded_to")) == {"5"}
     # rules_hash is a hex sha256 (it may hold digit runs); every other cell must not look like a CPR
     assert set(counts.pop("rules_hash")) == {run.summary["rules_hash"]}
     assert not counts.apply(lambda col: col.str.contains(r"\d{6}", regex=True)).any().any()

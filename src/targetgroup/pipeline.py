@@ -36,7 +36,7 @@ from targetgroup import register as flag_register
 from targetgroup import stage as stage_stage
 from targetgroup.config import SAMPLE_SOURCES, SourcesConfig, load_sources
 from targetgroup.deliver import actions as action_files
-from targetgroup.deliver import analyst, excel, figures, html_report, reports, status
+from targetgroup.deliver import analyst, disclosure, excel, figures, html_report, reports, status
 from targetgroup.deliver.files import make_private_dir, write_json, write_text
 from targetgroup.errors import RunError, TargetGroupError, internal
 from targetgroup.rules import DEFAULT_RULES, load_rules
@@ -315,7 +315,11 @@ def deliver(run: Run) -> dict[str, int]:
         run.outputs.extend(excel.write_workbooks(con, departments, run.report_dir, settings.lang,
                                                  settings.as_of).values())
         run.progress("deliver: leadership report", "started")
-        fig = figures.collect(con, run.run_id, settings.as_of, run.summary["flags"])
+        fig = figures.collect(con, run.run_id, settings.as_of, run.summary["flags"],
+                              disclosure.rounding_key(settings.warehouse_path), out=settings.out)
+        run.manifest["disclosure"] = figures.disclosure_summary(fig)
+        if not fig.safe:
+            run.summary["warnings"] = [*run.summary.get("warnings", []), figures.AUDIT_WARNING]
         run.outputs.append(figures.write_counts_csv(fig, run.report_dir / "leadership_counts.csv", rules_hash))
         names = {code: (d.name if settings.lang == "da" else d.name_en) for code, d in run.config.departments.items()}
         report = html_report.write_report(fig, run.report_dir / "leadership_report.html", settings.lang, names,

@@ -4,7 +4,9 @@ Needs Debian's chromium (`apt-get install -y chromium`; .ci/run installs it). Wi
 /usr/bin/chromium the rendering test is skipped with that reason.
 """
 
+import csv
 import re
+from html import unescape
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -13,9 +15,9 @@ import pytest
 
 from targetgroup.deliver import html_report
 from targetgroup.deliver.figures import Figures
-from targetgroup.deliver.suppression import suppress
+from targetgroup.deliver.disclosure import protect
 from targetgroup.pipeline import RunSettings, run_pipeline
-from tests.conftest import AS_OF, PERSONS_CSV
+from tests.conftest import AS_OF, PERSONS_CSV, write_municipality
 
 CHROMIUM = Path("/usr/bin/chromium")
 NAMES = ["Søs Ærø", "Jens Job", "Sara Soc"] + [line.split(",")[1] for line in PERSONS_CSV.splitlines()[1:]]
@@ -29,10 +31,12 @@ def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
         capture_output=True, text=True, timeout=120, check=True)
 
 
-@pytest.fixture
-def report(tiny, tmp_path) -> Path:
-    run_pipeline(RunSettings(sources=tiny, as_of=date(2026, 10, 1), out=tmp_path / "out"))
-    run = run_pipeline(RunSettings(sources=tiny, as_of=date.fromisoformat(AS_OF), out=tmp_path / "out"))
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("report")
+    tiny = write_municipality(base / "input")
+    run_pipeline(RunSettings(sources=tiny, as_of=date(2026, 10, 1), out=base / "out"))
+    run = run_pipeline(RunSettings(sources=tiny, as_of=date.fromisoformat(AS_OF), out=base / "out"))
     return run.summary["report_html"]
 
 
@@ -48,10 +52,12 @@ def test_report_has_no_cpr_no_name_and_no_network(report):
     assert "<script" not in html
 
 
-def test_small_counts_are_suppressed_in_the_report(report):
+def test_small_counts_are_rounded_in_the_report(report):
     html = report.read_text(encoding="utf-8")
-    # two citizens in the tiny municipality: every count is small
-    assert "&lt;5" in html and ">2<" not in html
+    # two citizens in the tiny municipality: every count is small, and none is shown as it is
+    shown = re.findall(r'<td class="n">([^<]*)</td>', html)
+    assert shown and all(v == "•" or int(v) % 5 == 0 for v in shown), shown
+    assert ">2<" not in html and ">1<" not in html
 
 
 @pytest.mark.slow
@@ -67,15 +73,28 @@ def test_renders_in_headless_chromium(report, tmp_path):
     assert shot.stat().st_size > 10_000
 
 
-def test_english_and_secondary_marks():
-    cells = suppress({("size", "r1"): 40, ("new", "r1"): 40, ("ended", "r1"): 0, ("combo", "A+B"): 3,
-                      ("combo", "A+C"): 37, ("courses", "ongoing"): 40, ("courses", "ended"): 0,
-                      ("coord", "total"): 0},
-                     [[("size", "r1"), ("combo", "A+B"), ("combo", "A+C")]], keep=[("size", "r1")])
+def test_english_and_hidden_marks():
+    counts = {("size", "r1"): 40, ("new", "r1"): 40, ("ended", "r1"): 0, ("combo", "A+B"): 3,
+              ("combo", "A+C"): 37, ("courses", "ongoing"): 40, ("courses", "ended"): 0, ("coord", "total"): 0}
+    cells = protect(counts, b"k" * 32, hide=[("combo", "A+B")])
     fig = Figures(run_id="r1", as_of=date(2026, 11, 1), runs=[("r1", date(2026, 11, 1))], cells=cells,
                   keys={"size": [("size", "r1")], "new": [("new", "r1")], "ended": [("ended", "r1")],
                         "combo": [("combo", "A+B"), ("combo", "A+C")], "dept": [], "rule": [], "team": [],
                         "coord": [], "duration_ongoing": [], "duration_ended": []})
     html = html_report.render(fig, "en")
     assert "Leadership report" in html and "Citizens by combination of departments" in html
-    assert "A + C" in html and "•" in html and ">37<" not in html
+    assert "•" in html and "rounded to a multiple of 5" in html
+    assert ">3<" not in html and ">37<" not in html  # true counts never reach the page
+
+
+def test_the_html_shows_no_figure_the_csv_does_not(report):
+    # every number in the report's tables and charts is a row of leadership_counts.csv
+    html = report.read_text(encoding="utf-8")
+    rows = list(csv.DictReader((report.parent / "leadership_counts.csv").open(encoding="utf-8-sig")))
+    published = {r["count"] for r in rows}
+    shown = {unescape(v) for v in re.findall(r'<td class="n">([^<]*)</td>|<div class="v">([^<]*)</div>', html)
+             for v in v if v}
+    assert shown and shown <= published, shown - published
+    size_rows = re.search(r"<table><tr><th[^>]*>[^<]*</th><th[^>]*>[^<]*</th></tr>(.*?)</table>", html).group(1)
+    assert size_rows.count("<tr>") == sum(r["breakdown"] in ("total", "total_history") for r in rows) == 2
+    assert sum(r["breakdown"] in ("flags_new", "flags_new_history") for r in rows) == 2

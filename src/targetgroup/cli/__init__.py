@@ -5,6 +5,7 @@ One module per command group registers its commands on `app`:
     cli/rules.py     rules check, explain
     cli/register.py  suppress, runs, history
     cli/validate.py  validate (the quality gate alone)
+    cli/disclosure.py audit-disclosure (leadership figures against differencing)
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ from targetgroup.cli import run as _run  # noqa: E402,F401
 from targetgroup.cli import rules as _rules  # noqa: E402,F401
 from targetgroup.cli import register as _register  # noqa: E402,F401
 from targetgroup.cli import validate as _validate  # noqa: E402,F401
+from targetgroup.cli import disclosure as _disclosure  # noqa: E402,F401
 
 
 def entry() -> None:

@@ -19,7 +19,7 @@ from targetgroup.warehouse import ALIAS, attached, run_sql
 
 HIST_RUNS_EMPTY = ("select ''::varchar as run_id, null::date as as_of, null::timestamp as started_at, "
                    "0::integer as targets, 0::integer as citizens_flagged, 0::integer as flags_new, "
-                   "0::integer as flags_continuing, 0::integer as flags_ended limit 0")
+                   "0::integer as flags_continuing, 0::integer as flags_ended, ''::varchar as report_dir limit 0")
 HIST_TARGETS_EMPTY = ("select ''::varchar as run_id, null::date as as_of, ''::varchar as rule_id, "
                       "''::varchar as subject_id, ''::varchar as cpr, ''::varchar as family_id, "
                       "[]::varchar[] as departments limit 0")
@@ -42,7 +42,7 @@ def load_history(con: duckdb.DuckDBPyConnection, warehouse: Path) -> int:
         flags = exists and has_table(con, "flags", ALIAS)
         con.execute("create or replace temp table hist_runs as " + (
             f"""select run_id, as_of, started_at, targets, citizens_flagged, flags_new, flags_continuing,
-                       flags_ended from {ALIAS}.runs where status = 'committed'""" if runs else HIST_RUNS_EMPTY))
+                       flags_ended, report_dir from {ALIAS}.runs where status = 'committed'""" if runs else HIST_RUNS_EMPTY))
         con.execute("create or replace temp table hist_targets as " + (
             f"""select run_id, as_of, rule_id, subject_id, cpr, family_id, departments from {ALIAS}.targets
                 where run_id in (select run_id from hist_runs)""" if targets else HIST_TARGETS_EMPTY))

@@ -57,10 +57,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     # leadership report
     "report_title": ("Ledelsesinformation: sammenhængende borgerforløb", "Leadership report: coordinated courses"),
     "report_sub": ("Opgjort {as_of} · kørsel {run_id}", "As of {as_of} · run {run_id}"),
-    "suppressed_note": ("Tal under 5 vises som «<5». Hvor en total minus de øvrige tal ville afsløre et lille "
-                        "tal, er endnu et tal skjult («•»). Kun optællinger: ingen CPR-numre og ingen navne.",
-                        "Counts under 5 are shown as «<5». Where a total minus the other figures would reveal "
-                        "a small count, another figure is hidden too («•»). Counts only: no CPR numbers, no names."),
+    "suppressed_note": ("Alle tal er afrundet til et multiplum af 5 (tilfældigt op eller ned, så små tal ikke kan "
+                        "udledes), og totaler afrundes for sig: delene summer derfor ikke altid til totalen. Et tal, "
+                        "der ellers kunne regnes ud, er skjult («•»). Kun optællinger: ingen CPR-numre og ingen navne.",
+                        "Every count is rounded to a multiple of 5 (at random up or down, so that small counts cannot "
+                        "be worked out), and totals are rounded on their own: parts need not add up to the total. A "
+                        "count that could still be worked out is hidden («•»). Counts only: no CPR numbers, no names."),
     "kpi_size": ("Borgere i målgruppen", "Citizens in the target group"),
     "kpi_new": ("Nye forløb i denne kørsel", "New courses this run"),
     "kpi_ended": ("Afsluttede forløb i denne kørsel", "Courses ended this run"),

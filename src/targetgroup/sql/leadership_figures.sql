@@ -1,5 +1,5 @@
--- leadership_figures: one row per published figure of the current run (counts only; suppression
--- is applied afterwards in deliver.suppression, never here). figure in
+-- leadership_figures: one row per published figure of the current run (counts only; rounding and
+-- the disclosure audit come afterwards in deliver.figures, never here). figure in
 --   combo (citizens by the set of departments with an active case), dept, rule,
 --   duration (courses by duration bucket, grp2 = ongoing|ended), team (ongoing courses by the
 --   coordinator's team), coord (coordinators by number of ongoing courses), courses (totals).
