@@ -36,7 +36,7 @@ def test_default_memory_limit_and_no_spill_into_the_current_folder(monkeypatch):
     assert _setting(con, "temp_directory") == ""  # DuckDB's default '.tmp' would hold case data
 
 
-def test_a_run_spills_into_a_private_folder_that_is_removed(tmp_path, monkeypatch):
+def test_a_run_spills_into_its_private_folder_that_is_removed(tmp_path, monkeypatch):
     import stat
     import tempfile
 
@@ -46,15 +46,20 @@ def test_a_run_spills_into_a_private_folder_that_is_removed(tmp_path, monkeypatc
     real_open = pipeline.open_work
 
     def spy(threads, memory_limit, spill_dir):
-        seen.append((spill_dir, stat.S_IMODE(spill_dir.stat().st_mode)))
+        seen.append((spill_dir, stat.S_IMODE(spill_dir.stat().st_mode), tempfile.gettempdir()))
         con = real_open(threads, memory_limit, spill_dir)
         assert _setting(con, "temp_directory") == str(spill_dir)
         return con
 
     monkeypatch.setattr(pipeline, "open_work", spy)
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "system-tmp"))
     run = pipeline.prepare(pipeline.RunSettings(out=tmp_path / "reports"))
     run.close()
-    (folder, mode), = seen
-    assert folder.parent == tmp_path and mode == 0o700
+    (folder, mode, tempdir), = seen
+    # the run's own folder under OUT/.staging, and every tempfile of the run goes there too
+    assert folder == run.folder.tmp and folder.parent.parent == tmp_path / "reports" / ".staging"
+    assert mode == 0o700 and tempdir == str(folder)
     assert not folder.exists()
+    assert tempfile.tempdir == str(tmp_path / "system-tmp")   # restored for the rest of the process
+    run.discard()
+    assert list((tmp_path / "reports" / ".staging").iterdir()) == []

@@ -6,9 +6,11 @@
     ├── ValidationError         the quality gate stopped the run (source, expectation)
     ├── RulesError              a rule file is wrong (file, line, field)
     └── RunError                the run itself was refused (lock held, as-of before last run)
+        └── RunInterrupted      SIGINT/SIGTERM stopped the run before its commit; nothing stored
 
 Messages never contain a CPR number: rows are referred to by source, line and a masked CPR
-(see `targetgroup.cpr.mask`). The CLI turns these into `Error: ...` and exit code 1.
+(see `targetgroup.cpr.mask`). The CLI turns these into `Error: ...` and exit code 1
+(RunInterrupted: 3, see targetgroup.interrupts).
 """
 
 from __future__ import annotations
@@ -82,3 +84,7 @@ class RulesError(TargetGroupError):
 
 class RunError(TargetGroupError):
     """The run was refused before it changed anything (lock held, as-of in the past, ...)."""
+
+
+class RunInterrupted(RunError):
+    """SIGINT or SIGTERM stopped the run before its commit: it rolled back, nothing was stored."""

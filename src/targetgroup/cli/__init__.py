@@ -39,8 +39,8 @@ def main(debug: Annotated[bool, typer.Option("--debug", help="Show the traceback
     STATE["debug"] = debug
 
 
-def fail(exc: BaseException) -> None:
-    """Print an error the way every command does, then exit 1."""
+def fail(exc: BaseException, code: int = 1) -> None:
+    """Print an error the way every command does, then exit with `code` (1 unless said)."""
     if STATE["debug"]:
         err.print_exception()
     if isinstance(exc, TargetGroupError):
@@ -49,7 +49,7 @@ def fail(exc: BaseException) -> None:
         # Unexpected exceptions may quote data; show only their type unless --debug was given.
         err.print(f"[bold red]Error:[/] internal error ({type(exc).__name__}); "
                   "rerun with --debug to see the traceback", markup=True)
-    raise typer.Exit(1)
+    raise typer.Exit(code)
 
 
 def parse_date(value: str | None) -> date:

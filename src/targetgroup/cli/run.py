@@ -42,14 +42,24 @@ def run(
                            warehouse=warehouse, rebuild=rebuild, threads=threads, memory_limit=memory_limit,
                            wait_seconds=wait, lang=lang, dry_run=dry_run, suppressions=suppressions, store_extracts=store_extracts,
                            allow_drop=tuple(allow_drop or ()))
+    from targetgroup.errors import RunInterrupted  # noqa: PLC0415
+    from targetgroup.interrupts import EXIT_INTERRUPTED, EXIT_INTERRUPTED_COMMITTED  # noqa: PLC0415
+
     progress = StageProgress(err, quiet)
     try:
         result = run_pipeline(settings, progress)
+    except RunInterrupted as exc:
+        progress.stop()
+        fail(exc, EXIT_INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - every error ends as one clear line
         progress.stop()
         fail(exc)
     progress.stop()
     print_summary(result)
+    if result.interrupted:
+        err.print(f"[yellow]Stopped by {result.interrupted} after the commit was sent:[/] the run is stored "
+                  f"in the warehouse and its folder is in place ({result.report_dir}).", markup=True, soft_wrap=True)
+        raise typer.Exit(EXIT_INTERRUPTED_COMMITTED)
 
 
 def print_summary(result) -> None:
@@ -71,7 +81,8 @@ def print_summary(result) -> None:
     for warning in result.summary.get("warnings", []):
         err.print(f"[yellow]Warning:[/] {warning}", markup=True)
     if result.settings.dry_run:
-        err.print("[yellow]Dry run:[/] outputs written, the warehouse was not changed.", markup=True)
+        err.print(f"[yellow]Dry run:[/] outputs written to {result.report_dir}, the warehouse was not changed.",
+                  markup=True, soft_wrap=True)
     stdout.print(f"Open first: {result.summary['report_html']}", soft_wrap=True)
     stdout.print(f"Caseworker lists: {result.report_dir}/flags_<DEPT>.xlsx", soft_wrap=True)
 
