@@ -188,6 +188,8 @@ def sweep_leftovers(settings: RunSettings, progress: Progress | None = None) -> 
     reader copies; log each (run ids and folder names only). Call it holding the warehouse lock."""
     warehouse = settings.warehouse_path
     done = runfolder.sweep(settings.out, warehouse, lambda run_id: ledger_has(warehouse, run_id))
+    if any(line.startswith("published") for line in done):
+        reader.publish(warehouse)   # that run was killed before its reader copy, too
     parts = reader.remove_leftovers(warehouse)
     if parts:
         done.append(f"removed {parts} half-written reader cop{'y' if parts == 1 else 'ies'} of the warehouse")
@@ -652,4 +654,6 @@ def _run_stages(run: Run) -> Run:
             raise
         raise error from exc
     finish(run, status="dry_run" if run.settings.dry_run else "committed")
+    if run.status == "committed" and run.guard.received:
+        run.interrupted = run.guard.name   # came after the commit, while the folder was put in place
     return run
