@@ -476,7 +476,7 @@ def commit(run: Run) -> None:
         run.interrupted = run.guard.name or type(interrupt).__name__
     # the run is stored: what follows may fail without undoing it (a warning, not a failure)
     run.manifest["analyst_views"] = _after_commit(run, "the analyst views", lambda: analyst.create_views(warehouse))
-    copy = _after_commit(run, "the reader copy", lambda: reader.publish(warehouse))
+    copy = _after_commit(run, "the reader copy", lambda: run.timed("reader_copy", lambda: reader.publish(warehouse)))
     run.manifest["reader_copy"] = str(copy) if copy else None
     run.progress("commit", f"warehouse {warehouse}")
 
