@@ -34,9 +34,9 @@ RUN_FOLDERS: dict[str, Path] = {}
 
 def _safe(stage_fn):
     """Call a stage; any non-project exception becomes a RunError naming only its type (no data)."""
-    def call(*args):
+    def call(*args, **kwargs):
         try:
-            return stage_fn(*args)
+            return stage_fn(*args, **kwargs)
         except TargetGroupError:
             raise
         except Exception as exc:  # noqa: BLE001 - its text may quote input rows

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import platform
 import secrets
 import shutil
 import tempfile
@@ -34,19 +33,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from importlib import metadata
 from pathlib import Path
 
 import duckdb
 
 from targetgroup import extract as extract_stage
 from targetgroup import interrupts, reader, runfolder
+from targetgroup import manifest as run_manifest
 from targetgroup import register as flag_register
 from targetgroup import stage as stage_stage
 from targetgroup.config import SAMPLE_SOURCES, SourcesConfig, load_sources
 from targetgroup.deliver import actions as action_files
 from targetgroup.deliver import analyst, excel, figures, html_report, reports, status
-from targetgroup.deliver.files import make_private_dir, write_json, write_text
+from targetgroup.deliver.files import make_private_dir, write_text
 from targetgroup.errors import RunError, RunInterrupted, TargetGroupError
 from targetgroup.rules import DEFAULT_RULES, load_rules
 from targetgroup.rules.evaluate import evaluate, store_family_key, store_history
@@ -55,7 +54,6 @@ from targetgroup.warehouse import commit as commit_warehouse
 
 Progress = Callable[[str, str], None]
 log = logging.getLogger("targetgroup")
-PACKAGES = ("targetgroup", "duckdb", "pandas", "pyarrow", "prefect", "great-expectations", "python-stdnum")
 
 
 @dataclass
@@ -284,7 +282,7 @@ def gate_verdict(run: Run) -> dict[str, int]:
         gate.raise_if_errors(result, run.report_dir)
     else:   # name the files where the stopped run's folder will be (finish moves it to failed/)
         failed = run.folder.final("failed")
-        gate.raise_if_errors(dataclasses.replace(result, data_docs=_moved(result.data_docs, run.report_dir, failed)),
+        gate.raise_if_errors(dataclasses.replace(result, data_docs=runfolder.moved(result.data_docs, run.report_dir, failed)),
                              failed)
     run.progress("validate", f"{len(result.warnings)} warning(s), {quarantined:,} rows quarantined")
     run.summary["gate_verdict"] = {"errors": len(result.errors), "warnings": len(result.warnings),
@@ -517,82 +515,14 @@ def finish(run: Run, status: str = "committed", error: TargetGroupError | None =
         run.report_dir = run.folder.place(status)
         path = run.report_dir / path.name
         if "report_html" in run.summary:
-            run.summary["report_html"] = Path(_moved(run.summary["report_html"], staged, run.report_dir))
+            run.summary["report_html"] = Path(runfolder.moved(run.summary["report_html"], staged, run.report_dir))
     run.status = status
     return path
 
 
 def write_manifest(run: Run, status: str, error: TargetGroupError | None = None) -> Path:
-    """Write the run manifest (JSON) into the report folder; returns its path. Paths in it name
-    the folder the run ends in (`folder`), not the staging folder it is written in."""
-    make_private_dir(run.report_dir)
-    final = run.folder.final(status) if run.folder else run.report_dir
-    staged: stage_stage.StageResult | None = run.summary.get("stage")
-    inputs = []
-    for f in run.summary.get("files", []):
-        entry = {"source": f.source, "path": f.path, "sha256": f.sha256, "bytes": f.bytes, "rows_read": f.rows}
-        if staged:
-            entry.update(
-                rows_rejected=staged.rows_rejected.get(f.source, 0),
-                reject_reasons=staged.reject_reasons.get(f.source, {}),
-                exact_duplicates=staged.duplicates.get(f.source, 0),
-                cprs_repaired=staged.cprs_repaired.get(f.source, 0),
-                rows_with_cpr_not_in_register=staged.unmatched_rows.get(f.source, 0),
-            )
-        inputs.append(entry)
-    manifest = {
-        "run_id": run.run_id,
-        "status": status,
-        "as_of": run.settings.as_of.isoformat(),
-        "started_at": run.started_at.isoformat(timespec="seconds"),
-        "finished_at": datetime.now().isoformat(timespec="seconds"),
-        "sources_file": str(run.settings.sources),
-        "warehouse": str(run.settings.warehouse_path),
-        "folder": str(final),
-        "stored_in_warehouse": status == "committed",
-        "inputs": inputs,
-        "counts": {
-            "persons": staged.persons if staged else None,
-            "cases": staged.cases if staged else None,
-            **run.summary.get("identify", {}),
-            "flags": run.summary.get("flags", {}),
-            "flags_per_department": run.summary.get("flags_per_department", {}),
-            "flag_changes_per_department": run.summary.get("flag_changes_per_department", {}),
-        },
-        **run.manifest,
-        "outputs": [p.name for p in run.outputs],
-        "duration_seconds": run.timings,
-        "versions": {"python": platform.python_version(), **_versions()},
-    }
-    if error is not None:
-        manifest["error"] = str(error)
-    quality = run.manifest.get("quality")
-    if isinstance(quality, dict) and quality.get("data_docs"):
-        quality["data_docs"] = manifest["quality"]["data_docs"] = _moved(quality["data_docs"], run.report_dir, final)
-    return write_json(run.report_dir / "manifest.json", manifest)
-
-
-def _moved(path: str | Path | None, src: Path, dst: Path) -> str | None:
-    """`path` (a file in folder `src`) once `src` has been renamed to `dst`."""
-    if path is None:
-        return None
-    try:
-        rel = Path(path).resolve().relative_to(src.resolve())
-    except ValueError:
-        return str(path)
-    return str((dst.resolve() if Path(path).is_absolute() else dst) / rel)
-
-
-
-
-def _versions() -> dict[str, str]:
-    found = {}
-    for name in PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
+    """Write the run manifest (targetgroup.manifest) into the report folder; returns its path."""
+    return run_manifest.write(run, status, run.folder.final(status) if run.folder else run.report_dir, error)
 
 
 def settle_gate(run: Run, exc: BaseException) -> BaseException:

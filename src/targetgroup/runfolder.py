@@ -146,6 +146,17 @@ def sweep(out: Path, warehouse: Path, committed: Callable[[str], bool]) -> list[
     return done
 
 
+def moved(path: str | Path | None, src: Path, dst: Path) -> str | None:
+    """`path` (a file in folder `src`) once `src` has been renamed to `dst`; other paths unchanged."""
+    if path is None:
+        return None
+    try:
+        rel = Path(path).resolve().relative_to(src.resolve())
+    except ValueError:
+        return str(path)
+    return str((dst.resolve() if Path(path).is_absolute() else dst) / rel)
+
+
 def _read_info(root: Path) -> dict | None:
     try:
         return json.loads((root / "run.json").read_text(encoding="utf-8"))
