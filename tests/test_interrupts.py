@@ -157,3 +157,19 @@ def test_an_interrupt_in_the_commit_that_did_not_go_through_is_reported_not_stor
         pipeline.run_pipeline(pipeline.RunSettings(sources=sources, out=out,
                                                    as_of=pipeline.date(2026, 11, 2)))
     assert _state_of_second_run(out) == ROLLED_BACK
+
+
+def test_an_interrupt_after_the_commit_outside_the_guard_is_settled_by_the_ledger(
+        committed_once, tmp_path, monkeypatch):
+    """E.g. in a Prefect worker thread, where no signal handler can be installed: a
+    KeyboardInterrupt while the analyst views are made must not turn a stored run into 'failed'."""
+    sources, out = _copy(committed_once, tmp_path)
+
+    def interrupted(warehouse):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(pipeline.analyst, "create_views", interrupted)
+    run = pipeline.run_pipeline(pipeline.RunSettings(sources=sources, out=out, as_of=pipeline.date(2026, 11, 2)))
+    assert (run.status, run.interrupted) == ("committed", "KeyboardInterrupt")
+    state = _state_of_second_run(out)
+    assert (state["place"], state["manifest"], state["in_ledger"], state["failed_marker"]) == \
+        ("final", "committed", True, False)

@@ -112,7 +112,7 @@ def test_leftovers_of_killed_runs_are_dealt_with_at_the_next_start(tiny, tmp_pat
     published = out / f"2026-11-01_{committed.run_id}"
     assert json.loads((published / "manifest.json").read_text())["status"] == "committed"
     assert (published / "actions_Momentum.csv").exists()
-    assert not before.exists() and not part.exists()
+    assert not before.exists() and not part.exists() and not (out / before.name).exists()
     assert other.exists() and alive.root.exists()   # another warehouse's, and a live run's: left alone
     logged = " | ".join(r.getMessage() for r in caplog.records)
     assert f"published the folder {published.name}" in logged and before.name in logged

@@ -504,8 +504,10 @@ def finish(run: Run, status: str = "committed", error: TargetGroupError | None =
         run.interrupted = run.interrupted or run.guard.name or type(error).__name__
         run.manifest["stopped_after_commit"] = f"stopped ({run.interrupted}) after the commit was sent; the run is stored"
         error = None
-    elif status == "failed" and run.guard.received:
-        run.manifest["stopped_by"] = run.guard.name
+    elif status == "failed":
+        run.interrupted = None
+        if run.guard.received:
+            run.manifest["stopped_by"] = run.guard.name
     path = write_manifest(run, status, error)
     if status == "failed":
         stored = "nothing was stored in the warehouse"
@@ -569,6 +571,8 @@ def _run_stages(run: Run) -> Run:
         commit(run)
     except BaseException as exc:
         run.guard.hold()
+        if run.commit_sent:   # what stopped it, should the ledger show the commit went through
+            run.interrupted = run.guard.name or type(exc).__name__
         if run.guard.received:
             error: BaseException = RunInterrupted(
                 f"the run was stopped by {run.guard.name} before its commit; nothing was stored in the warehouse",
