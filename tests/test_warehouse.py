@@ -63,3 +63,43 @@ def test_a_run_spills_into_its_private_folder_that_is_removed(tmp_path, monkeypa
     assert tempfile.tempdir == str(tmp_path / "system-tmp")   # restored for the rest of the process
     run.discard()
     assert list((tmp_path / "reports" / ".staging").iterdir()) == []
+
+
+def _ledger_row(run_id):
+    def step(con):
+        con.execute("insert into wh.runs (run_id, as_of, started_at, finished_at, status) "
+                    "values (?, current_date, now()::timestamp, now()::timestamp, 'committed')", [run_id])
+    return step
+
+
+def test_an_interrupt_landing_in_a_commit_that_went_through_is_returned_not_raised(tmp_path, monkeypatch):
+    """The first run's commit went through, then Ctrl-C: the rollback finds no transaction.
+    Raising would also delete the 'half-made' new warehouse: the stored run with it."""
+    from targetgroup import warehouse
+
+    real = warehouse._send_commit
+
+    def commit_then_interrupt(con):
+        real(con)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(warehouse, "_send_commit", commit_then_interrupt)
+    path = tmp_path / "warehouse.duckdb"
+    con = open_work(threads=1)
+    try:
+        interrupt = warehouse.commit(con, path, [_ledger_row("r1")], run_id="r1")
+    except KeyboardInterrupt:
+        pytest.fail("raised, although the ledger holds the run")
+    assert isinstance(interrupt, KeyboardInterrupt)
+    assert warehouse.ledger_has(path, "r1")
+
+
+def test_an_interrupt_before_the_commit_went_through_is_raised_and_leaves_no_warehouse(tmp_path, monkeypatch):
+    from targetgroup import warehouse
+
+    def interrupt(con):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(warehouse, "_send_commit", interrupt)
+    path = tmp_path / "warehouse.duckdb"
+    with pytest.raises(KeyboardInterrupt):
+        warehouse.commit(open_work(threads=1), path, [_ledger_row("r1")], run_id="r1")
+    assert not path.exists()
