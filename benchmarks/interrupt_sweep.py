@@ -2,7 +2,7 @@
 that the CLI, the manifest, the run folder and the ledger agree. Not part of the test suite.
 
     python benchmarks/interrupt_sweep.py [--sources sample_data/sources.yaml] [--signals INT,TERM,KILL]
-                                         [--delays 0.1] [--commit-delays 0,0.1,0.2,0.4,0.8]
+                                         [--delays 0] [--commit-delays 0,0.1,0.2,0.3,0.4,0.5,0.6,0.8]
                                          [--results benchmarks/INTERRUPTS.md]
 
 Once: one committed run on 2026-11-01 (the base). Then per trial, on a fresh copy of the base:
@@ -50,8 +50,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sources", type=Path, default=ROOT / "sample_data" / "sources.yaml")
     parser.add_argument("--signals", default="INT,TERM,KILL")
-    parser.add_argument("--delays", default="0.1")
-    parser.add_argument("--commit-delays", default="0,0.1,0.2,0.4,0.8")
+    parser.add_argument("--delays", default="0")
+    parser.add_argument("--commit-delays", default="0,0.1,0.2,0.3,0.4,0.5,0.6,0.8")
     parser.add_argument("--stages", default=",".join(STAGES))
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "INTERRUPTS.md")
     args = parser.parse_args()
@@ -169,7 +169,8 @@ def _check(out: Path, tmp: Path, code: int, said: str) -> dict:
         problems.append(f"staging left: {[p.name for p in (out / '.staging').iterdir()]}")
     if any(tmp.iterdir()):
         problems.append(f"TMPDIR not empty: {[p.name for p in tmp.iterdir()]}")
-    return {"stored": stored, "folder": ours[0].parent.name if ours and ours[0].parent != out else
+    return {"stored": stored, "published_by_sweep": any(line.startswith("published") for line in swept),
+            "folder": ours[0].parent.name if ours and ours[0].parent != out else
             ("final" if ours else "none"), "swept": len(swept), "run_ids": sorted(run_ids), "problems": problems}
 
 
@@ -201,9 +202,14 @@ def _write(path: Path, trials: list[dict], args: argparse.Namespace) -> None:
     lines += ["", "Seconds after the progress line: "
               + "; ".join(f"{st} {sorted({t['delay'] for t in trials if t['stage'] == st})}"
                           for st in dict.fromkeys(t["stage"] for t in trials)) + ".",
-              "", "| signal | exit | stored | folder ended in | trials |", "|---|---|---|---|---|"]
+              "", "Exit 0: the run had finished before the signal arrived. Exit -9: killed; `none` means the "
+              "next start removed its staging folder, `final` that it published it (stored).",
+              "", "| signal | exit | stored | folder ended in | trials | of them published by the next start |",
+              "|---|---|---|---|---|---|"]
     for (sig, code, stored, folder), n in sorted(outcomes.items(), key=str):
-        lines.append(f"| {sig} | {code} | {stored} | {folder} | {n} |")
+        swept = sum(1 for t in trials if (t["signal"], t["exit"], t["stored"], t["folder"]) == (sig, code, stored, folder)
+                    and t["published_by_sweep"])
+        lines.append(f"| {sig} | {code} | {stored} | {folder} | {n} | {swept} |")
     bad = [t for t in trials if t["problems"]]
     if bad:
         lines += ["", "## Disagreements", ""] + [f"- {t['landed']} {t['signal']}: {'; '.join(t['problems'])}"
