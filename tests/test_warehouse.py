@@ -52,6 +52,7 @@ def test_a_run_spills_into_its_private_folder_that_is_removed(tmp_path, monkeypa
         return con
 
     monkeypatch.setattr(pipeline, "open_work", spy)
+    (tmp_path / "system-tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "system-tmp"))
     run = pipeline.prepare(pipeline.RunSettings(out=tmp_path / "reports"))
     run.close()

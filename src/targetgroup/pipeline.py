@@ -119,7 +119,9 @@ class Run:
             self.con.close()
         finally:
             if self.folder is not None:
-                tempfile.tempdir = self.system_tempdir
+                if tempfile.tempdir == str(self.folder.tmp):   # unless another run has taken it over since
+                    previous = self.system_tempdir
+                    tempfile.tempdir = previous if previous is None or Path(previous).is_dir() else None
                 self.folder.remove_tmp()
             elif self.spill_dir is not None:
                 shutil.rmtree(self.spill_dir, ignore_errors=True)
