@@ -43,9 +43,9 @@ def _private_process() -> None:
 
 def _safe(stage_fn):
     """Call a stage; any non-project exception becomes a RunError naming only its type (no data)."""
-    def call(*args):
+    def call(*args, **kwargs):
         try:
-            return stage_fn(*args)
+            return stage_fn(*args, **kwargs)
         except TargetGroupError:
             raise
         except Exception as exc:  # noqa: BLE001 - its text may quote input rows
@@ -60,7 +60,7 @@ def prepare_task(settings: pipeline.RunSettings) -> pipeline.Run:
     def progress(stage: str, detail: str) -> None:
         if detail != "started":
             get_run_logger().info("%s: %s", stage, detail)  # counts and paths only (pipeline's contract)
-    return _safe(pipeline.prepare)(settings, progress)
+    return _safe(pipeline.prepare)(settings, progress, sweep=True)   # sweep: we hold the warehouse lock
 
 
 @task(name="extract", retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=10),
@@ -108,7 +108,8 @@ def commit_task(run: pipeline.Run) -> None:
 
 @task(name="finish", **TASK)
 def finish_task(run: pipeline.Run, status: str, error: TargetGroupError | None = None) -> str:
-    """Write the run manifest; returns its path."""
+    """Write the run manifest and put the run folder in its place; returns the manifest's path.
+    Sets run.status: "committed" when the ledger holds the run, even if `status` said failed."""
     return str(pipeline.finish(run, status=status, error=error))
 
 
@@ -124,8 +125,6 @@ def run_stages(settings: pipeline.RunSettings, flow_run_id: str | None) -> dict[
     """The pipeline in order, as tasks, under the warehouse lock (mirrors pipeline.run_pipeline)."""
     with run_lock(settings.warehouse_path, settings.wait_seconds):
         run = prepare_task(settings)
-        if flow_run_id:
-            RUN_FOLDERS[flow_run_id] = run.report_dir
         try:
             extract_task(run)
             stage_task(run)
@@ -134,15 +133,17 @@ def run_stages(settings: pipeline.RunSettings, flow_run_id: str | None) -> dict[
             register_task(run)
             deliver_task(run)
             commit_task(run)
-        except TargetGroupError as exc:
-            finish_task(run, "failed", exc)
-            raise
-        except Exception as exc:
-            finish_task(run, "failed", RunError(f"internal error ({type(exc).__name__})"))
-            raise
+        except BaseException as exc:
+            finish_task(run, "failed", exc if isinstance(exc, TargetGroupError) else
+                        RunError(f"internal error ({type(exc).__name__})"))
+            if flow_run_id:
+                RUN_FOLDERS[flow_run_id] = run.report_dir   # failed/<as-of>_<run-id>, for the alert
+            if run.status != "committed":   # the ledger decides: stopped after its commit, it is stored
+                raise
+        else:
+            finish_task(run, "dry_run" if settings.dry_run else "committed")
         finally:
-            run.close()
-        finish_task(run, "dry_run" if settings.dry_run else "committed")
+            run.close()   # finish closed it already, unless finish itself failed
     flags = run.summary.get("flags", {})
     get_run_logger().info("run %s done: %s citizens flagged; flags new %s, continuing %s, ended %s; report %s",
                           run.run_id, run.summary["identify"]["citizens_flagged"], flags.get("new"),

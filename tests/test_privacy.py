@@ -49,7 +49,7 @@ def test_failing_run_names_the_row_without_the_cpr(tmp_path):
     assert result.returncode == 1
     assert "Error:" in result.stderr and "job.csv:7" in result.stderr
     assert leaked(result.stdout + result.stderr) == set()
-    assert leaked(next((tmp_path / "r").glob("*/manifest.json")).read_text()) == set()
+    assert leaked(next((tmp_path / "r").glob("failed/*/manifest.json")).read_text()) == set()
 
 
 def test_library_logs_hold_no_cpr(tiny, tmp_path, caplog):

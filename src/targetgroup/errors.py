@@ -6,12 +6,13 @@
     ├── ValidationError         the quality gate stopped the run (source, expectation)
     ├── RulesError              a rule file is wrong (file, line, field)
     └── RunError                the run itself was refused (lock held, as-of before last run)
+        └── RunInterrupted      SIGINT/SIGTERM stopped the run before its commit; nothing stored
 
 Messages never contain a CPR number: rows are referred to by source, line and a masked CPR
 (see `targetgroup.cpr.mask`), and the rendered text goes through `targetgroup.privacy.scrub`
 as well. An exception of another kind (DuckDB's quote the cell they could not convert) leaves
 the pipeline as a RunError naming only its type (`internal`). The CLI turns these into
-`Error: ...` and exit code 1.
+`Error: ...` and exit code 1 (RunInterrupted: 3, see targetgroup.interrupts).
 """
 
 from __future__ import annotations
@@ -106,3 +107,7 @@ def internal(exc: BaseException, stage: str | None = None) -> RunError:
     where = f" in {stage}" if stage else ""
     return RunError(f"internal error{where} ({type(exc).__name__})",
                     hint="rerun with --debug to see the traceback (CPR numbers masked)")
+
+
+class RunInterrupted(RunError):
+    """SIGINT or SIGTERM stopped the run before its commit: it rolled back, nothing was stored."""

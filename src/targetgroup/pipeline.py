@@ -9,6 +9,13 @@ and stops the run before anything is written. Called alone, `validate` waits for
 A dry run (`RunSettings.dry_run`) writes every output but skips `commit`: the warehouse, the
 register and the ledger stay as they were, and the manifest says so (status "dry_run").
 
+Run folders (targetgroup.runfolder): a run writes into `<out>/.staging/<as-of>_<run-id>/`, and
+`finish` moves the outputs with one rename to `<out>/<as-of>_<run-id>/` only when the ledger
+holds the run (to `dry-run/`, `validated/` or `failed/` otherwise). The ledger decides: a run
+stopped after its commit was sent is committed, whatever stopped it. Every temporary file
+lives in the staging folder's `tmp/`. `run_pipeline` takes SIGINT and SIGTERM
+(targetgroup.interrupts): before the commit it rolls back, once the commit is sent it waits.
+
 Every stage takes the `Run`, does its work in the run's in-memory DuckDB connection (tables
 named in each stage module) and returns a small summary with counts only, never CPR numbers,
 so the Prefect flow in `flows/` can call the same functions as tasks. Nothing is written to the
@@ -17,7 +24,8 @@ warehouse until `commit`, which does it in one transaction.
 
 from __future__ import annotations
 
-import platform
+import dataclasses
+import logging
 import secrets
 import shutil
 import tempfile
@@ -25,27 +33,27 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from importlib import metadata
 from pathlib import Path
 
 import duckdb
 
 from targetgroup import extract as extract_stage
-from targetgroup import privacy
+from targetgroup import interrupts, privacy, reader, runfolder
+from targetgroup import manifest as run_manifest
 from targetgroup import register as flag_register
 from targetgroup import stage as stage_stage
 from targetgroup.config import SAMPLE_SOURCES, SourcesConfig, load_sources
 from targetgroup.deliver import actions as action_files
 from targetgroup.deliver import analyst, disclosure, excel, figures, html_report, reports, status
-from targetgroup.deliver.files import make_private_dir, write_json, write_text
-from targetgroup.errors import RunError, TargetGroupError, internal
+from targetgroup.deliver.files import make_private_dir, write_text
+from targetgroup.errors import RunError, RunInterrupted, TargetGroupError, internal
 from targetgroup.rules import DEFAULT_RULES, load_rules
 from targetgroup.rules.evaluate import evaluate, store_family_key, store_history
-from targetgroup.warehouse import ALIAS, DEFAULT_WAREHOUSE, attached, open_work, run_lock, run_sql
+from targetgroup.warehouse import ALIAS, DEFAULT_WAREHOUSE, attached, ledger_has, open_work, run_lock, run_sql
 from targetgroup.warehouse import commit as commit_warehouse
 
 Progress = Callable[[str, str], None]
-PACKAGES = ("targetgroup", "duckdb", "pandas", "pyarrow", "prefect", "great-expectations", "python-stdnum")
+log = logging.getLogger("targetgroup")
 
 
 @dataclass
@@ -90,17 +98,39 @@ class Run:
     commit_steps: list[Callable[[duckdb.DuckDBPyConnection], None]] = field(default_factory=list)
     progress: Progress = lambda stage, detail: None
     spill_dir: Path | None = None
+    folder: runfolder.RunFolder | None = None
+    guard: interrupts.Guard = field(default_factory=interrupts.Guard)
+    commit_sent: bool = False
+    status: str | None = None          # how the run ended (set by finish): committed, dry_run, failed, ...
+    interrupted: str | None = None     # 'SIGINT'/'SIGTERM' when a signal came once the commit was sent
+    closed: bool = False
+    system_tempdir: str | None = None
 
     def close(self) -> None:
-        """Close the work connection and remove DuckDB's spill folder (it may hold case data);
-        a quality gate still validating in the background is waited for first."""
+        """Close the work connection and remove the run's temporary files (DuckDB's spill may hold
+        case data); a quality gate still validating in the background is waited for first. Safe
+        to call twice."""
+        if self.closed:
+            return
+        self.closed = True
         try:
             if "gate_pending" in self.summary:
                 self.summary["gate_pending"][1].wait()
             self.con.close()
         finally:
-            if self.spill_dir is not None:
+            if self.folder is not None:
+                if tempfile.tempdir == str(self.folder.tmp):   # unless another run has taken it over since
+                    previous = self.system_tempdir
+                    tempfile.tempdir = previous if previous is None or Path(previous).is_dir() else None
+                self.folder.remove_tmp()
+            elif self.spill_dir is not None:
                 shutil.rmtree(self.spill_dir, ignore_errors=True)
+
+    def discard(self) -> None:
+        """Close the run and remove its staging folder: for `explain`, which keeps no outputs."""
+        self.close()
+        if self.folder is not None:
+            self.folder.release()
 
     def timed(self, name: str, fn: Callable[[], object]) -> object:
         """Call `fn`, record its wall time under `name`, report progress."""
@@ -116,8 +146,14 @@ def new_run_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
 
 
-def prepare(settings: RunSettings, progress: Progress | None = None) -> Run:
-    """Load and check the configuration, open the work connection, refuse a run into the past.
+def prepare(settings: RunSettings, progress: Progress | None = None, *, sweep: bool = False) -> Run:
+    """Load and check the configuration, open the run's staging folder and work connection,
+    refuse a run into the past.
+
+    With `sweep` (a run holding the warehouse lock), first deal with what killed runs left
+    (runfolder.sweep, reader.remove_leftovers) and log it. Every temporary file of the run goes
+    into its staging folder's tmp/: DuckDB spills there, and `tempfile` points there until
+    `Run.close` (transcoded extracts, anything a library writes).
 
     Also makes the process private (umask 077, log records scrubbed: targetgroup.privacy) for
     library use; the CLI and the flows have done so already at their start.
@@ -126,25 +162,47 @@ def prepare(settings: RunSettings, progress: Progress | None = None) -> Run:
     privacy.install_log_scrubber()
     started = time.perf_counter()
     config = load_sources(settings.sources)
-    # DuckDB spills past its memory limit into this owner-only folder; Run.close removes it
-    spill_dir = Path(tempfile.mkdtemp(prefix="targetgroup-spill-"))
+    leftovers = sweep_leftovers(settings, progress) if sweep else []
+    now = datetime.now()
+    run_id = new_run_id(now)
+    folder = runfolder.open_staging(settings.out, f"{settings.as_of:%Y-%m-%d}_{run_id}", run_id=run_id,
+                                    warehouse=settings.warehouse_path)
+    system_tempdir, tempfile.tempdir = tempfile.tempdir, str(folder.tmp)
     con = None
     try:
-        con = open_work(settings.threads, settings.memory_limit, spill_dir)
-        now = datetime.now()
-        run_id = new_run_id(now)
+        con = open_work(settings.threads, settings.memory_limit, folder.tmp)
         run = Run(settings=settings, config=config, con=con, run_id=run_id, started_at=now,
-                  report_dir=settings.out / f"{settings.as_of:%Y-%m-%d}_{run_id}", spill_dir=spill_dir)
+                  report_dir=folder.report, spill_dir=folder.tmp, folder=folder, system_tempdir=system_tempdir)
         if progress:
             run.progress = progress
+        if leftovers:
+            run.manifest["leftovers_cleaned"] = leftovers
         _check_as_of(run)
     except BaseException:
         if con is not None:
             con.close()
-        shutil.rmtree(spill_dir, ignore_errors=True)
+        tempfile.tempdir = system_tempdir
+        folder.release()
         raise
     run.timings["prepare"] = round(time.perf_counter() - started, 3)
     return run
+
+
+def sweep_leftovers(settings: RunSettings, progress: Progress | None = None) -> list[str]:
+    """Publish or remove the staging folders killed runs of this warehouse left, and half-written
+    reader copies; log each (run ids and folder names only). Call it holding the warehouse lock."""
+    warehouse = settings.warehouse_path
+    done = runfolder.sweep(settings.out, warehouse, lambda run_id: ledger_has(warehouse, run_id))
+    if any(line.startswith("published") for line in done):
+        reader.publish(warehouse)   # that run was killed before its reader copy, too
+    parts = reader.remove_leftovers(warehouse)
+    if parts:
+        done.append(f"removed {parts} half-written reader cop{'y' if parts == 1 else 'ies'} of the warehouse")
+    for line in done:
+        log.warning("leftover of a stopped run: %s", line)
+        if progress:
+            progress("prepare", f"leftover: {line}")
+    return done
 
 
 def _check_as_of(run: Run) -> None:
@@ -227,7 +285,12 @@ def gate_verdict(run: Run) -> dict[str, int]:
     quarantined = result.manifest()["rows_quarantined_total"]
     run.commit_steps.append(gate.volume.store_step(run.run_id, run.settings.as_of, result.volumes))
     run.commit_steps.append(gate.quarantine.store_step(run.run_id))
-    gate.raise_if_errors(result, run.report_dir)
+    if run.folder is None:
+        gate.raise_if_errors(result, run.report_dir)
+    else:   # name the files where the stopped run's folder will be (finish moves it to failed/)
+        failed = run.folder.final("failed")
+        gate.raise_if_errors(dataclasses.replace(result, data_docs=runfolder.moved(result.data_docs, run.report_dir, failed)),
+                             failed)
     run.progress("validate", f"{len(result.warnings)} warning(s), {quarantined:,} rows quarantined")
     run.summary["gate_verdict"] = {"errors": len(result.errors), "warnings": len(result.warnings),
                                    "quarantined": quarantined}
@@ -367,7 +430,11 @@ def _rule_titles(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
 
 def commit(run: Run) -> None:
     """Store this run's tables and its ledger row in the warehouse, in one transaction; then
-    (re)create the analyst views. A dry run stores nothing and says so in the manifest."""
+    (re)create the analyst views and publish the reader copy (targetgroup.reader). A dry run
+    stores nothing and says so in the manifest.
+
+    Once the commit is sent the run takes no more interrupts (`Run.guard.hold`); a signal or an
+    interrupt that came then sets `run.interrupted`, and the ledger decides the outcome."""
     if run.settings.dry_run:
         run.manifest["dry_run"] = "outputs written; warehouse, register and ledger not changed"
         run.progress("commit", "skipped: dry run, the warehouse was not changed")
@@ -398,73 +465,77 @@ def commit(run: Run) -> None:
                     flags_ended, counts)
                 values (?, ?, ?, now()::timestamp, 'committed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [run.run_id, run.settings.as_of, run.started_at, run.summary.get("rules_name"),
-             run.summary.get("rules_hash"), str(run.settings.sources), str(run.report_dir),
+             run.summary.get("rules_hash"), str(run.settings.sources),
+             str(run.folder.final("committed") if run.folder else run.report_dir),
              counts["targets"], counts["citizens_flagged"], flags.get("new"), flags.get("continuing"),
              flags.get("ended"), run.summary.get("flags_per_department", {})],
         )
 
+    def sending() -> None:
+        run.guard.hold()
+        run.commit_sent = True
+
     steps = [store_snapshot, *run.commit_steps, store_ledger]
-    run.timed("commit", lambda: commit_warehouse(run.con, run.settings.warehouse_path, steps))
-    run.manifest["analyst_views"] = analyst.create_views(run.settings.warehouse_path)
-    run.progress("commit", f"warehouse {run.settings.warehouse_path}")
+    warehouse = run.settings.warehouse_path
+    # should the process die past the commit, the next start publishes the staging folder as it is
+    write_manifest(run, "committed")
+    interrupt = run.timed("commit", lambda: commit_warehouse(run.con, warehouse, steps, run_id=run.run_id,
+                                                             sending=sending))
+    if interrupt is not None or run.guard.received:
+        run.interrupted = run.guard.name or type(interrupt).__name__
+    # the run is stored: what follows may fail without undoing it (a warning, not a failure)
+    run.manifest["analyst_views"] = _after_commit(run, "the analyst views", lambda: analyst.create_views(warehouse))
+    copy = _after_commit(run, "the reader copy", lambda: run.timed("reader_copy", lambda: reader.publish(warehouse)))
+    run.manifest["reader_copy"] = str(copy) if copy else None
+    run.progress("commit", f"warehouse {warehouse}")
+
+
+def _after_commit(run: Run, what: str, fn: Callable[[], object]) -> object:
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001 - the run is committed; say what is missing
+        warning = f"{what} could not be made after the commit ({type(exc).__name__}); the run is stored"
+        run.summary["warnings"] = [*run.summary.get("warnings", []), warning]
+        run.manifest.setdefault("warnings_after_commit", []).append(warning)
+        return None
 
 
 def finish(run: Run, status: str = "committed", error: TargetGroupError | None = None) -> Path:
-    """Write the run manifest (JSON) into the report folder; returns its path."""
-    make_private_dir(run.report_dir)
-    staged: stage_stage.StageResult | None = run.summary.get("stage")
-    inputs = []
-    for f in run.summary.get("files", []):
-        entry = {"source": f.source, "path": f.path, "sha256": f.sha256, "bytes": f.bytes, "rows_read": f.rows}
-        if staged:
-            entry.update(
-                rows_rejected=staged.rows_rejected.get(f.source, 0),
-                reject_reasons=staged.reject_reasons.get(f.source, {}),
-                exact_duplicates=staged.duplicates.get(f.source, 0),
-                cprs_repaired=staged.cprs_repaired.get(f.source, 0),
-                rows_with_cpr_not_in_register=staged.unmatched_rows.get(f.source, 0),
-            )
-        inputs.append(entry)
-    manifest = {
-        "run_id": run.run_id,
-        "status": status,
-        "as_of": run.settings.as_of.isoformat(),
-        "started_at": run.started_at.isoformat(timespec="seconds"),
-        "finished_at": datetime.now().isoformat(timespec="seconds"),
-        "sources_file": str(run.settings.sources),
-        "warehouse": str(run.settings.warehouse_path),
-        "inputs": inputs,
-        "counts": {
-            "persons": staged.persons if staged else None,
-            "cases": staged.cases if staged else None,
-            **run.summary.get("identify", {}),
-            "flags": run.summary.get("flags", {}),
-            "flags_per_department": run.summary.get("flags_per_department", {}),
-            "flag_changes_per_department": run.summary.get("flag_changes_per_department", {}),
-        },
-        **run.manifest,
-        "outputs": [p.name for p in run.outputs],
-        "duration_seconds": run.timings,
-        "versions": {"python": platform.python_version(), **_versions()},
-    }
-    if error is not None:
-        manifest["error"] = str(error)
-    # every string scrubbed (the manifest carries reasons and messages): defence in depth
-    path = write_json(run.report_dir / "manifest.json", privacy.scrub_data(manifest))
+    """End the run: close it, write its manifest and put its folder where `status` says
+    (runfolder.PLACES); returns the manifest's path. Sets `run.status` and `run.report_dir`.
+
+    The ledger is the one truth: a run reported "failed" whose commit was sent and which the
+    ledger holds is committed (it was stopped after its commit), and is placed as such.
+    A failed run's folder gets FAILED.txt and keeps only runfolder.FAILED_KEEPS.
+    """
+    run.guard.hold()   # the clean-up is not itself interrupted
+    run.close()
+    if status == "failed" and run.commit_sent and ledger_has(run.settings.warehouse_path, run.run_id):
+        status = "committed"
+        run.interrupted = run.interrupted or run.guard.name or type(error).__name__
+        run.manifest["stopped_after_commit"] = f"stopped ({run.interrupted}) after the commit was sent; the run is stored"
+        error = None
+    elif status == "failed":
+        run.interrupted = None
+        if run.guard.received:
+            run.manifest["stopped_by"] = run.guard.name
+    path = write_manifest(run, status, error)
     if status == "failed":
-        write_text(run.report_dir / "FAILED.txt", privacy.scrub(
-            f"Run {run.run_id} failed; nothing was stored in the warehouse.\n{error or ''}\n"))
+        stored = "nothing was stored in the warehouse"
+        write_text(run.report_dir / "FAILED.txt", privacy.scrub(f"Run {run.run_id} failed; {stored}.\n{error or ''}\n"))
+    if run.folder is not None:
+        staged = run.report_dir
+        run.report_dir = run.folder.place(status)
+        path = run.report_dir / path.name
+        if "report_html" in run.summary:
+            run.summary["report_html"] = Path(runfolder.moved(run.summary["report_html"], staged, run.report_dir))
+    run.status = status
     return path
 
 
-def _versions() -> dict[str, str]:
-    found = {}
-    for name in PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
+def write_manifest(run: Run, status: str, error: TargetGroupError | None = None) -> Path:
+    """Write the run manifest (targetgroup.manifest) into the report folder; returns its path."""
+    return run_manifest.write(run, status, run.folder.final(status) if run.folder else run.report_dir, error)
 
 
 def settle_gate(run: Run, exc: BaseException) -> BaseException:
@@ -482,30 +553,56 @@ def settle_gate(run: Run, exc: BaseException) -> BaseException:
 
 
 def run_pipeline(settings: RunSettings, progress: Progress | None = None) -> Run:
-    """Run every stage in order under the warehouse lock; on failure nothing is stored."""
-    with run_lock(settings.warehouse_path, settings.wait_seconds):
-        run = prepare(settings, progress)
+    """Run every stage in order under the warehouse lock; on failure nothing is stored.
+
+    SIGINT and SIGTERM stop the run: before the commit it rolls back and raises RunInterrupted;
+    once the commit is sent it finishes, and returns with `run.interrupted` set. Whatever
+    happens, the folder's place and its manifest say what the ledger says (see `finish`).
+    """
+    with interrupts.guard() as guard:
         try:
-            extract(run)
-            stage(run)
-            validate(run, background=True)   # Great Expectations validates while the rules run
-            identify(run)
-            register(run)
-            gate_verdict(run)                # nothing is written before the gate has passed
-            deliver(run)
-            commit(run)
-        except Exception as exc:
+            with run_lock(settings.warehouse_path, settings.wait_seconds):
+                run = prepare(settings, progress, sweep=True)
+                run.guard = guard
+                return _run_stages(run)
+        except interrupts.Interrupted:   # before the run had a folder (waiting for the lock, preparing)
+            raise RunInterrupted(f"the run was stopped by {guard.name} before it started; nothing was stored",
+                                 hint="run it again when ready") from None
+
+
+def _run_stages(run: Run) -> Run:
+    try:
+        extract(run)
+        stage(run)
+        validate(run, background=True)   # Great Expectations validates while the rules run
+        identify(run)
+        register(run)
+        gate_verdict(run)                # nothing is written before the gate has passed
+        deliver(run)
+        commit(run)
+    except BaseException as exc:
+        run.guard.hold()
+        if run.commit_sent:   # what stopped it, should the ledger show the commit went through
+            run.interrupted = run.guard.name or type(exc).__name__
+        if run.guard.received:
+            error: BaseException = RunInterrupted(
+                f"the run was stopped by {run.guard.name} before its commit; nothing was stored in the warehouse",
+                hint=f"its folder: {run.folder.final('failed') if run.folder else run.report_dir}; "
+                     "run it again when ready")
+        else:
             error = settle_gate(run, exc)   # the quality gate's own error, when it found one
-            if error is exc and isinstance(exc, TargetGroupError):
-                finish(run, status="failed", error=exc)
-                raise
-            if error is exc:
-                # a foreign exception's text may quote a cell: only its type leaves the pipeline
-                # (the original stays as __cause__ for --debug, whose output is scrubbed)
-                error = internal(exc, "the pipeline")
-            finish(run, status="failed", error=error)
-            raise error from exc
-        finally:
-            run.close()
-        finish(run, status="dry_run" if settings.dry_run else "committed")
-        return run
+        if isinstance(error, Exception) and not isinstance(error, TargetGroupError):
+            # a foreign exception's text may quote a cell: only its type leaves the pipeline
+            # (the original stays as __cause__ for --debug, whose output is scrubbed)
+            error = internal(error, "the pipeline")
+        finish(run, status="failed",
+               error=error if isinstance(error, TargetGroupError) else internal(error, "the pipeline"))
+        if run.status == "committed":
+            return run   # the ledger holds it: it was stopped after its commit was sent
+        if error is exc:
+            raise
+        raise error from exc
+    finish(run, status="dry_run" if run.settings.dry_run else "committed")
+    if run.status == "committed" and run.guard.received:
+        run.interrupted = run.guard.name   # came after the commit, while the folder was put in place
+    return run

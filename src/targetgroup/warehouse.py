@@ -181,11 +181,20 @@ def sql_identifier(name: str) -> str:
 
 
 def commit(con: duckdb.DuckDBPyConnection, warehouse: Path,
-           steps: list[Callable[[duckdb.DuckDBPyConnection], None]]) -> None:
-    """Run `steps` against the attached warehouse in one transaction: all of them, or none."""
+           steps: list[Callable[[duckdb.DuckDBPyConnection], None]], *, run_id: str | None = None,
+           sending: Callable[[], None] | None = None) -> BaseException | None:
+    """Run `steps` against the attached warehouse in one transaction: all of them, or none.
+
+    `sending` is called just before the commit is sent (the run stops taking interrupts there).
+    An interrupt or error that lands in the commit itself leaves its outcome open (the commit may
+    have gone through: the rollback then fails with "no transaction"); with `run_id` the ledger
+    decides: if `runs` holds the run, the commit went through and the exception is returned
+    instead of raised. Returns None otherwise.
+    """
     warehouse.parent.mkdir(mode=0o700, parents=True, exist_ok=True)   # new folders owner-only
     fresh = not warehouse.exists()
-    with attached(con, warehouse, read_only=False):
+    con.execute(f"attach {sql_literal(warehouse)} as {ALIAS}")
+    try:
         if fresh:
             os.chmod(warehouse, 0o600)
         con.execute("begin transaction")
@@ -193,13 +202,58 @@ def commit(con: duckdb.DuckDBPyConnection, warehouse: Path,
             con.execute(LEDGER_DDL)
             for step in steps:
                 step(con)
-            con.execute("commit")
         except BaseException:
             con.execute("rollback")
-            if fresh:
-                # leave no half-made warehouse behind: before this run there was none
-                con.execute(f"detach {ALIAS}")
-                con.execute(f"attach ':memory:' as {ALIAS}")
-                for leftover in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
-                    leftover.unlink(missing_ok=True)
             raise
+        if sending is not None:
+            sending()
+        try:
+            _send_commit(con)
+        except BaseException as exc:
+            _quietly(con, "rollback")   # fails with "no transaction" when the commit went through
+            _quietly(con, f"detach {ALIAS}")
+            try:
+                landed = run_id is not None and ledger_has(warehouse, run_id)
+            except duckdb.Error:
+                landed, fresh = False, False   # cannot tell: keep the file, the caller asks again
+            if landed:
+                return exc
+            raise
+        return None
+    except BaseException:
+        _quietly(con, f"detach {ALIAS}")
+        if fresh:
+            # leave no half-made warehouse behind: before this run there was none
+            for leftover in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+    finally:
+        _quietly(con, f"detach {ALIAS}")
+
+
+def _send_commit(con: duckdb.DuckDBPyConnection) -> None:
+    # one function, so that tests can land an interrupt in it
+    con.execute("commit")
+
+
+def _quietly(con: duckdb.DuckDBPyConnection, statement: str) -> None:
+    try:
+        con.execute(statement)
+    except duckdb.Error:
+        pass
+
+
+def ledger_has(warehouse: Path, run_id: str) -> bool:
+    """Whether the run ledger (`runs`) of `warehouse` holds `run_id`: the one truth about
+    whether a run was stored. Opens the file on its own connection, read only."""
+    if not warehouse.exists():
+        return False
+    con = duckdb.connect(":memory:")
+    try:
+        with attached(con, warehouse, read_only=True):
+            has_runs = con.execute("select count(*) from duckdb_tables() where database_name = ? "
+                                   "and table_name = 'runs'", [ALIAS]).fetchone()[0]
+            return bool(has_runs) and con.execute(
+                f"select count(*) from {ALIAS}.runs where run_id = ?", [run_id]).fetchone()[0] > 0
+    finally:
+        con.close()

@@ -69,7 +69,7 @@ def test_failure_hook_leaves_an_alert_without_cpr(harness, sample, tmp_path, mon
     monkeypatch.setattr(pipeline, "deliver", broken)
     state = nightly(as_of=date(2026, 11, 1), sources=str(sample), out=str(tmp_path / "out"), return_state=True)
     assert state.is_failed()
-    [alert] = list((tmp_path / "out").glob("*/ALERT.txt"))
+    [alert] = list((tmp_path / "out").glob("failed/*/ALERT.txt"))   # a failed run: failed/<as-of>_<run-id>/
     text = alert.read_text()
     assert "ALERT" in text and "deliberate failure in deliver" in text
     assert (alert.parent / "FAILED.txt").exists()

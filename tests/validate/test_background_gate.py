@@ -21,7 +21,7 @@ def test_a_gate_error_stops_the_run_before_any_list_is_written(night):
     with pytest.raises(ValidationError, match="row_count"):
         n.run()
     assert n.warehouse_unchanged()
-    failed = [d for d in (n.folder / "out").iterdir() if (d / "FAILED.txt").exists()]
+    failed = [d for d in (n.folder / "out" / "failed").iterdir() if (d / "FAILED.txt").exists()]
     assert len(failed) == 1 and _listed(failed[0]) == []
 
 

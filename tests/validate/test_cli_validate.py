@@ -20,7 +20,9 @@ def test_validate_passes_and_writes_no_warehouse(tiny: Path, tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert "Quality gate: 0 error(s)" in result.output
     assert not (out / "warehouse.duckdb").exists()
-    [report] = list(out.glob("*/quarantine.csv"))
+    # not a committed run: its folder is under validated/, never under a run folder's final name
+    [report] = list(out.glob("validated/*/quarantine.csv"))
+    assert list(out.glob("*/quarantine.csv")) == [] and list((out / ".staging").iterdir()) == []
     assert (report.parent / "quality" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()
 
 

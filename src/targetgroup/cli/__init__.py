@@ -50,8 +50,8 @@ def _private_process() -> None:
     privacy.install_log_scrubber()
 
 
-def fail(exc: BaseException) -> None:
-    """Print an error the way every command does, then exit 1."""
+def fail(exc: BaseException, code: int = 1) -> None:
+    """Print an error the way every command does, then exit with `code` (1 unless said)."""
     if STATE["debug"]:
         err.print_exception()
     if isinstance(exc, TargetGroupError):
@@ -60,7 +60,7 @@ def fail(exc: BaseException) -> None:
         # Unexpected exceptions may quote data; show only their type unless --debug was given.
         err.print(f"[bold red]Error:[/] internal error ({type(exc).__name__}); "
                   "rerun with --debug to see the traceback", markup=True)
-    raise typer.Exit(1)
+    raise typer.Exit(code)
 
 
 def parse_date(value: str | None) -> date:

@@ -52,13 +52,15 @@ def explain(
     from targetgroup.cpr import parse_typed  # noqa: PLC0415
     from targetgroup.rules import DEFAULT_RULES, load_rules  # noqa: PLC0415
     from targetgroup.rules.explain import explain_citizen  # noqa: PLC0415
+    from targetgroup.reader import for_reading  # noqa: PLC0415
     from targetgroup.warehouse import DEFAULT_WAREHOUSE  # noqa: PLC0415
 
     run = None
     try:
         value = parse_typed(cpr)
+        # the reader copy when there is one: explain never holds the warehouse open during a commit
         settings = pipeline.RunSettings(sources=sources, rules=rules or DEFAULT_RULES, as_of=parse_date(as_of),
-                                        warehouse=warehouse or DEFAULT_WAREHOUSE, rebuild=True)
+                                        warehouse=for_reading(warehouse or DEFAULT_WAREHOUSE), rebuild=True)
         with err.status("reading extracts and evaluating rules ..."):
             run = pipeline.prepare(settings)
             pipeline.extract(run)
@@ -68,9 +70,9 @@ def explain(
             result = explain_citizen(run.con, value, loaded, settings.as_of)
     except Exception as exc:  # noqa: BLE001
         if run is not None:
-            run.close()
+            run.discard()
         fail(exc)
-    run.close()   # removes DuckDB's spill folder
+    run.discard()   # removes the run's staging folder, DuckDB's spill included
     render(result, loaded.rules.name)
 
 

@@ -42,14 +42,32 @@ def run(
                            warehouse=warehouse, rebuild=rebuild, threads=threads, memory_limit=memory_limit,
                            wait_seconds=wait, lang=lang, dry_run=dry_run, suppressions=suppressions, store_extracts=store_extracts,
                            allow_drop=tuple(allow_drop or ()))
+    from targetgroup import interrupts  # noqa: PLC0415
+    from targetgroup.errors import RunInterrupted  # noqa: PLC0415
+
     progress = StageProgress(err, quiet)
-    try:
-        result = run_pipeline(settings, progress)
-    except Exception as exc:  # noqa: BLE001 - every error ends as one clear line
+    # SIGINT/SIGTERM around the run too: what the command says must agree with the ledger
+    with interrupts.guard() as outer:
+        try:
+            result = run_pipeline(settings, progress)
+        except (RunInterrupted, interrupts.Interrupted) as exc:
+            outer.hold()
+            progress.stop()
+            fail(exc if isinstance(exc, RunInterrupted) else
+                 RunInterrupted(f"the run was stopped by {exc} before it started; nothing was stored"),
+                 interrupts.EXIT_INTERRUPTED)
+        except Exception as exc:  # noqa: BLE001 - every error ends as one clear line
+            outer.hold()
+            progress.stop()
+            fail(exc)
+        outer.hold()   # the run is stored: a signal now only changes the exit code
         progress.stop()
-        fail(exc)
-    progress.stop()
-    print_summary(result)
+        print_summary(result)
+        stopped_by = None if settings.dry_run else result.interrupted or outer.name
+    if stopped_by:
+        err.print(f"[yellow]Stopped by {stopped_by} after the commit was sent:[/] the run is stored "
+                  f"in the warehouse and its folder is in place ({result.report_dir}).", markup=True, soft_wrap=True)
+        raise typer.Exit(interrupts.EXIT_INTERRUPTED_COMMITTED)
 
 
 def print_summary(result) -> None:
@@ -71,7 +89,8 @@ def print_summary(result) -> None:
     for warning in result.summary.get("warnings", []):
         err.print(f"[yellow]Warning:[/] {warning}", markup=True)
     if result.settings.dry_run:
-        err.print("[yellow]Dry run:[/] outputs written, the warehouse was not changed.", markup=True)
+        err.print(f"[yellow]Dry run:[/] outputs written to {result.report_dir}, the warehouse was not changed.",
+                  markup=True, soft_wrap=True)
     stdout.print(f"Open first: {result.summary['report_html']}", soft_wrap=True)
     stdout.print(f"Caseworker lists: {result.report_dir}/flags_<DEPT>.xlsx", soft_wrap=True)
 

@@ -19,17 +19,29 @@ from targetgroup.config import SourcesConfig
 from targetgroup.deliver.files import copy_csv, write_text
 
 ACTION_COLUMNS = ["as_of", "system", "action", "cpr", "marking_code", "start_date", "end_date", "reason",
-                  "rule_ids", "flag_ids"]
+                  "rule_ids", "flag_ids", "action_id"]
 RECONCILE_COLUMNS = ["system", "finding", "cpr", "marking_code", "start_date", "end_date", "file", "line"]
 NOTICE_COLUMNS = ["team", "caseworker", "notice", "cpr", "name", "rule_id", "flag_id", "detail"]
 
 
+# action_id: the same change to the same marking always gets the same id, whichever run (or
+# rebuilt run) issues it, so a robot can tell an action it has applied (docs/actions.md). A
+# create issued again because the system lacks the marking is a new action: its as-of counts.
 ACTIONS_SQL = """
-    select ?::varchar as as_of, system, action, cpr, marking_code, strftime(start_date, '%Y-%m-%d') as start_date,
-        coalesce(strftime(end_date, '%Y-%m-%d'), '') as end_date, reason,
-        array_to_string(rule_ids, ' ') as rule_ids, array_to_string(flag_ids, ' ') as flag_ids
-    from reg_actions
-    where system = ?
+    with actions as (
+        select ?::varchar as as_of, system, action, cpr, marking_code,
+            strftime(start_date, '%Y-%m-%d') as start_date,
+            coalesce(strftime(end_date, '%Y-%m-%d'), '') as end_date, reason,
+            array_to_string(rule_ids, ' ') as rule_ids, array_to_string(flag_ids, ' ') as flag_ids
+        from reg_actions
+        where system = ?
+    ),
+    final as (
+        select *, 'A' || left(sha256(concat_ws('|', system, action, cpr, marking_code, start_date, end_date, reason,
+                                                if(reason like 'missing in the system%', as_of, ''))), 16) as action_id
+        from actions
+    )
+    select * from final
     order by system, cpr, action
 """
 

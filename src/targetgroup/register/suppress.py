@@ -3,7 +3,9 @@
 - `add_suppression`, `lift_suppression`: write `wh.suppressions` in one transaction, under the
   warehouse's run lock (a run and a removal never interleave).
 - `list_suppressions`, `list_runs`, `citizen_history`: read-only views; CPR numbers masked,
-  except in `citizen_history`, which is for one named citizen on the terminal only.
+  except in `citizen_history`, which is for one named citizen on the terminal only. They read
+  the reader copy (targetgroup.reader), which every write republishes, so they never hold the
+  warehouse open while a run commits.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import duckdb
 from targetgroup.cpr import mask
 from targetgroup.errors import InputError, RunError
 from targetgroup.register.state import register_sql, table_exists
+from targetgroup import reader
 from targetgroup.warehouse import ALIAS, commit, open_work, run_lock
 
 
@@ -100,13 +103,14 @@ def _write(warehouse: Path, step, wait_seconds: float) -> None:
             commit(con, warehouse, [step])
         finally:
             con.close()
+        reader.publish(warehouse)   # readers see the change at once
 
 
 def _read(warehouse: Path) -> duckdb.DuckDBPyConnection:
     if not warehouse.exists():
         raise RunError(f"there is no warehouse at {warehouse}", hint="run targetgroup run first, or pass --warehouse")
     try:
-        return duckdb.connect(str(warehouse), read_only=True)
+        return duckdb.connect(str(reader.for_reading(warehouse)), read_only=True)
     except duckdb.IOException:
         raise RunError(f"the warehouse {warehouse} is busy (a run is writing it)", hint="try again in a moment") from None
 
@@ -148,14 +152,14 @@ def list_runs(warehouse: Path) -> list[dict]:
         updated = "g.flags_updated, g.actions" if has_register else "null, null"
         rows = con.execute(f"""
             select r.run_id, r.as_of, r.status, r.citizens_flagged, r.flags_new, r.flags_continuing,
-                {updated}, r.flags_ended, r.rules_name, r.rules_hash
+                {updated}, r.flags_ended, r.rules_name, r.rules_hash, r.report_dir
             from runs as r {join}
             order by r.as_of desc, r.started_at desc
         """).fetchall()
     finally:
         con.close()
     keys = ("run_id", "as_of", "status", "citizens", "new", "continuing", "updated", "actions", "ended",
-            "rules_name", "rules_hash")
+            "rules_name", "rules_hash", "folder")
     return [dict(zip(keys, r)) for r in rows]
 
 
