@@ -65,6 +65,7 @@ class RunSettings:
     dry_run: bool = False
     store_extracts: bool = True
     allow_drop: tuple[str, ...] = ()
+    switch_rules: bool = False
 
     @property
     def warehouse_path(self) -> Path:

@@ -132,5 +132,5 @@ def _describe(cond) -> str:
         return f"age: {cond.min if cond.min is not None else 0}-{cond.max if cond.max is not None else ''}"
     if kind == "age_transition":
         return f"age_transition: {', '.join(a.code.lower() for a in cond.ages)} within {cond.within_days} days"
-    return f"persistence: {cond.runs} consecutive runs"
+    return f"persistence: {cond.runs} consecutive as-of dates"
 
