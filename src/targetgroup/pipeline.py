@@ -150,9 +150,11 @@ def _check_as_of(run: Run) -> None:
         ).fetchone()[0]
         last = run.con.execute(f"select max(as_of) from {ALIAS}.runs where status = 'committed'").fetchone()[0] \
             if has_runs else None
-    if last and run.settings.as_of < last and not run.settings.rebuild:
+    # a dry run may look at any date: it rewinds only its in-memory copy of the register
+    if last and run.settings.as_of < last and not (run.settings.rebuild or run.settings.dry_run):
         raise RunError(f"the as-of date {run.settings.as_of} is before the last committed run ({last})",
-                       hint="runs move forward in time; pass --rebuild to run for an earlier date anyway")
+                       hint="runs move forward in time; pass --dry-run to see that date without changing "
+                            "anything, or --rebuild to rewrite the register from that date")
 
 
 def extract(run: Run) -> dict[str, int]:
@@ -266,7 +268,7 @@ def register(run: Run) -> dict[str, int]:
     settings = run.settings
     result = run.timed("register", lambda: flag_register.compute(
         run.con, run.config, as_of=settings.as_of, run_id=run.run_id, warehouse=settings.warehouse_path,
-        rebuild=settings.rebuild, suppressions=settings.suppressions, started_at=run.started_at))
+        rebuild=settings.rebuild or settings.dry_run, suppressions=settings.suppressions, started_at=run.started_at))
     run.summary["flags"] = result.flags
     run.summary["register"] = result
     run.manifest["register"] = {

@@ -56,6 +56,8 @@ def load(con: duckdb.DuckDBPyConnection, warehouse: Path, as_of: date, run_id: s
             if table_exists(con, ALIAS, "runs"):
                 last_as_of = con.execute(
                     f"select max(as_of) from {ALIAS}.runs where status = 'committed'").fetchone()[0]
+    # what the case systems hold after every action delivered so far (markings.sql acts against it)
+    con.execute(f"create or replace temp table reg_delivered as select * from {WORK}.markings where status = 'open'")
     rewind_from = as_of if rebuild and last_as_of is not None and as_of < last_as_of else None
     if rewind_from is not None:
         register_sql(con, "rewind.sql", WORK, {"as_of": rewind_from, "run_id": run_id})

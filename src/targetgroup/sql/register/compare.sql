@@ -46,7 +46,8 @@ select * from final;
 -- register's: an open flag keeps its subject id while it goes on (a family's id today may
 -- differ, see today_subject_id); a new flag takes today's id (with '-' and its flag id when a
 -- flag that goes on already holds that id, which a split can cause). flag_id is set for new
--- flags too.
+-- flags too: the id a rebuild withdrew from the same subject opened on the same date, else the
+-- next free one.
 create or replace temp table reg_compare as
 with removed as (
     select distinct rule_id, today_subject_id as subject_id
@@ -117,11 +118,33 @@ last_id as (
     from (select flag_id from reg.flags union all select flag_id from reg.flags_rewound)
 ),
 
+-- a flag a rebuild withdrew keeps its id when the same subject opens it again on the same date
+-- (the same history gives the same register; a different one gets new ids)
+withdrawn as (
+    select rule_id, subject_id, min(flag_id) as flag_id
+    from reg.flags_rewound
+    where version = 1 and valid_from = $as_of
+      and flag_id not in (select flag_id from reg.flags)
+    group by rule_id, subject_id
+),
+
+reused as (
+    select j.rule_id, j.today_subject_id, w.flag_id
+    from joined as j
+    join withdrawn as w on w.rule_id = j.rule_id and w.subject_id = j.today_subject_id
+    where not j.was_open
+),
+
 new_ids as (
+    select rule_id, today_subject_id, flag_id
+    from reused
+    union all
     select
         j.rule_id, j.today_subject_id,
         'F' || lpad((l.n + row_number() over (order by j.rule_id, j.today_subject_id))::varchar, 7, '0') as flag_id
-    from joined as j, last_id as l
+    from joined as j
+    cross join last_id as l
+    anti join reused as r on r.rule_id = j.rule_id and r.today_subject_id = j.today_subject_id
     where not j.was_open
 ),
 
