@@ -266,9 +266,13 @@ def register(run: Run) -> dict[str, int]:
     Reads the register from the warehouse, writes nothing there: its writes become commit steps.
     """
     settings = run.settings
+    rules = (run.summary["rules_name"], run.summary["rules_hash"]) if "rules_hash" in run.summary else None
     result = run.timed("register", lambda: flag_register.compute(
         run.con, run.config, as_of=settings.as_of, run_id=run.run_id, warehouse=settings.warehouse_path,
-        rebuild=settings.rebuild or settings.dry_run, suppressions=settings.suppressions, started_at=run.started_at))
+        rebuild=settings.rebuild or settings.dry_run, suppressions=settings.suppressions, started_at=run.started_at,
+        rules=rules))
+    if not settings.switch_rules:
+        flag_register.refuse_rule_switch(run.con, result, rules)   # stops before anything is written
     run.summary["flags"] = result.flags
     run.summary["register"] = result
     run.manifest["register"] = {

@@ -1,6 +1,7 @@
 -- Compare today's targets with the register as it stood before this run (schema `reg`).
 -- Inputs: reg_today, reg_match (match.sql), active_cases, persons, reg.flags, reg.suppressions;
--- $as_of, $run_id, $prev_as_of (as-of of the last committed run, or null).
+-- $as_of, $run_id, $prev_as_of (as-of of the last committed run, or null), $rules_switched
+-- (the rule set differs from the last committed run's).
 -- Outputs (temp tables): reg_suppression_state, reg_compare, reg_end_reasons, reg_flag_closes,
 -- reg_flag_opens, flag_status.
 
@@ -237,6 +238,8 @@ final as (
             when died then if(subject_type = 'family', 'a family member died', 'died')
             when moved then if(subject_type = 'family', 'a family member moved away', 'moved away')
             when left_register then 'no longer in the CPR register extract'
+            -- a run with another rule set than the last committed run's (accepted by --switch-rules)
+            when $rules_switched then 'rule set changed'
             when len(lost_departments) > 0 then 'case closed in ' || array_to_string(lost_departments, ', ')
             when turned_18 then if(subject_type = 'family', 'a child in the family turned 18', 'turned 18')
             else 'no longer meets the rule'
