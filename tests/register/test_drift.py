@@ -20,6 +20,8 @@ from targetgroup.errors import RunError
 from targetgroup.register import suppress as ops
 from tests.conftest import SOURCES_YAML
 
+pytestmark = pytest.mark.slow   # each test runs the pipeline three to six times
+
 ALL = sorted([A, B, C, D, F, G])
 
 PERSISTENT_3 = """\
