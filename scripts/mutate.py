@@ -1,6 +1,6 @@
 """Mutation check: small deliberate changes to the SQL and the guards; does the test suite notice?
 
-    python scripts/mutate.py               # every mutation (about 15 minutes on 2 cores)
+    python scripts/mutate.py               # every mutation (about 20 minutes on 2 shared cores)
     python scripts/mutate.py --list        # what would be mutated
     python scripts/mutate.py --only volume-threshold-fixed --only active-end-exclusive
 
@@ -107,6 +107,10 @@ MUTATIONS = (
     Mutation("explain-ignores-removal", "explain says FLAGGED for a flag a removal ended",
              (("src/targetgroup/rules/explain.py", "where rule_id = ? and cpr = ? and change <> 'ended'\",",
                "where rule_id = ? and cpr = ?\","),),
+             (f"{DRIFT}::test_explain_shows_a_removal_and_does_not_say_flagged",)),
+    Mutation("explain-flagged-from-targets", "explain says FLAGGED when the rules match, whatever the register does",
+             (("src/targetgroup/rules/explain.py", "    if _has_register(con):\n        flagged = ",
+               "    if False:\n        flagged = "),),
              (f"{DRIFT}::test_explain_shows_a_removal_and_does_not_say_flagged",)),
     Mutation("dry-run-needs-rebuild", "a dry run for an earlier date does not rewind its copy of the register",
              (("src/targetgroup/pipeline.py", "rebuild=settings.rebuild or settings.dry_run,",

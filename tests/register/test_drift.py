@@ -163,20 +163,29 @@ def test_explain_shows_a_removal_and_does_not_say_flagged(town: Town):
     town.run(1)
     ops.add_suppression(town.warehouse, cpr=C, rule_id=RULE, removed_by="Jens Job", reason="pause efter aftale",
                         until=None, department="JOB")
-    n2 = town.run(2)
-    assert n2.summary["flags"]["ended"] == 1
-    result = CliRunner().invoke(app, [
-        "explain", "--cpr", f"{C[:6]}-{C[6:]}", "--as-of", str(NIGHTS[2]), "--sources", str(town.input / "sources.yaml"),
-        "--warehouse", str(town.warehouse)], env={"COLUMNS": "200"})
-    assert result.exit_code == 0, result.output
-    out = result.output
+
+    def explain(cpr: str) -> str:
+        result = CliRunner().invoke(app, [
+            "explain", "--cpr", f"{cpr[:6]}-{cpr[6:]}", "--as-of", str(NIGHTS[2]),
+            "--sources", str(town.input / "sources.yaml"), "--warehouse", str(town.warehouse)], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    # before night 2: the flag is open, and the removal will end it
+    out = explain(C)
     assert f"{RULE} (person) Active cases in at least two departments: not flagged" in out
     assert "FLAGGED" not in out
     assert "removal S000001 holds: by Jens Job (JOB), pause efter aftale, no end date" in out
-    assert "flag F0000002 ended on 2026-11-03: removed by caseworker" in out
+    assert "register: flag F0000002 would end on D: removed by caseworker" in out
+    # after night 2 it has ended
+    n2 = town.run(2)
+    assert n2.summary["flags"]["ended"] == 1
+    out = explain(C)
+    assert f"{RULE} (person) Active cases in at least two departments: not flagged" in out
+    assert "FLAGGED" not in out
+    assert "removal S000001 holds: by Jens Job (JOB), pause efter aftale, no end date" in out
+    assert "register: flag F0000002 ended on 2026-11-03: removed by caseworker" in out
     # B, not removed, is flagged and explain says so, with its flag in the register
-    result = CliRunner().invoke(app, [
-        "explain", "--cpr", f"{B[:6]}-{B[6:]}", "--as-of", str(NIGHTS[2]), "--sources", str(town.input / "sources.yaml"),
-        "--warehouse", str(town.warehouse)], env={"COLUMNS": "200"})
-    assert f"{RULE} (person) Active cases in at least two departments: FLAGGED" in result.output
-    assert "flag F0000005 open since 2026-11-02" in result.output
+    out = explain(B)
+    assert f"{RULE} (person) Active cases in at least two departments: FLAGGED" in out
+    assert "register: flag F0000005 open since 2026-11-02" in out
