@@ -1,6 +1,9 @@
 """Prefect flows that wire the library's stage functions (targetgroup.pipeline) in pipeline order.
 
-    nightly(as_of=None, sources=..., out="reports", ...)  the scheduled run (flows/deploy.py)
+    nightly(as_of=None, sources=..., out="reports", ...)  the scheduled run (flows/deploy.py); parameters
+                                                            mirror `targetgroup run` (rules, allow_drop,
+                                                            memory_limit, threads, lang, switch_rules),
+                                                            else the environment (ENV)
     adhoc(as_of, rules=None, dry_run=True, ...)            for analysts: a run for any date, by
                                                             default a dry run (outputs, no register change)
 
@@ -16,6 +19,7 @@ when the run never got one) and logs one line, both scrubbed.
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from pathlib import Path
 
@@ -113,12 +117,32 @@ def finish_task(run: pipeline.Run, status: str, error: TargetGroupError | None =
     return str(pipeline.finish(run, status=status, error=error))
 
 
+# What the CLI takes as options, the flows take as parameters or, when a parameter is not given,
+# from the environment (a deployment's or the worker's): the same names the CLI documents.
+ENV = {"rules": "TARGETGROUP_RULES", "allow_drop": "TARGETGROUP_ALLOW_DROP", "lang": "TARGETGROUP_LANG",
+       "threads": "TARGETGROUP_THREADS", "memory_limit": "TARGETGROUP_MEMORY_LIMIT"}
+
+
 def _settings(as_of: date | None, sources: str, out: str, warehouse: str | None, rules: str | None,
-              lang: str, dry_run: bool, rebuild: bool) -> pipeline.RunSettings:
+              lang: str | None, dry_run: bool, rebuild: bool, allow_drop: list[str] | None = None,
+              memory_limit: str | None = None, threads: int | None = None,
+              switch_rules: bool = False) -> pipeline.RunSettings:
+    """RunSettings from flow parameters; a parameter left out (None) comes from the environment
+    (ENV: TARGETGROUP_RULES, TARGETGROUP_ALLOW_DROP as a comma-separated list of sources,
+    TARGETGROUP_LANG, TARGETGROUP_THREADS, TARGETGROUP_MEMORY_LIMIT), else the CLI's default."""
+    rules = rules or os.environ.get(ENV["rules"]) or None
+    if allow_drop is None:
+        allow_drop = [s.strip() for s in os.environ.get(ENV["allow_drop"], "").split(",") if s.strip()]
+    lang = lang or os.environ.get(ENV["lang"]) or "da"
+    if lang not in ("da", "en"):
+        raise RunError(f"language {lang!r} is not da or en", hint=f"set the lang parameter or {ENV['lang']}")
     extra = {"rules": Path(rules)} if rules else {}
+    # threads and memory limit: None lets the warehouse read TARGETGROUP_THREADS / _MEMORY_LIMIT
     return pipeline.RunSettings(sources=Path(sources), as_of=as_of or date.today(), out=Path(out),
                                 warehouse=Path(warehouse) if warehouse else None, lang=lang,
-                                dry_run=dry_run, rebuild=rebuild, wait_seconds=600.0, **extra)
+                                dry_run=dry_run, rebuild=rebuild, wait_seconds=600.0,
+                                allow_drop=tuple(allow_drop), memory_limit=memory_limit, threads=threads,
+                                switch_rules=switch_rules, **extra)
 
 
 def run_stages(settings: pipeline.RunSettings, flow_run_id: str | None) -> dict[str, object]:
@@ -168,20 +192,30 @@ def alert_on_failure(flow, flow_run, state) -> None:
 
 @flow(name="targetgroup-nightly", on_failure=[alert_on_failure], persist_result=False, log_prints=False)
 def nightly(as_of: date | None = None, sources: str = str(SAMPLE_SOURCES), out: str = "reports",
-            warehouse: str | None = None, rules: str | None = None, lang: str = "da",
-            rebuild: bool = False) -> dict[str, object]:
-    """The nightly run: find the target group on AS_OF (default today), write reports, store the run."""
+            warehouse: str | None = None, rules: str | None = None, lang: str | None = None,
+            rebuild: bool = False, allow_drop: list[str] | None = None, memory_limit: str | None = None,
+            threads: int | None = None, switch_rules: bool = False) -> dict[str, object]:
+    """The nightly run: find the target group on AS_OF (default today), write reports, store the run.
+
+    Parameters mirror `targetgroup run`; rules, allow_drop, lang, threads and memory_limit left
+    out come from the environment (see ENV)."""
     from prefect.runtime import flow_run  # noqa: PLC0415
     _private_process()
-    settings = _settings(as_of, sources, out, warehouse, rules, lang, False, rebuild)
+    settings = _settings(as_of, sources, out, warehouse, rules, lang, False, rebuild, allow_drop, memory_limit,
+                         threads, switch_rules)
     return _safe(run_stages)(settings, flow_run.id)
 
 
 @flow(name="targetgroup-adhoc", on_failure=[alert_on_failure], persist_result=False, log_prints=False)
 def adhoc(as_of: date, rules: str | None = None, dry_run: bool = True, sources: str = str(SAMPLE_SOURCES),
-          out: str = "reports/adhoc", warehouse: str | None = "reports/warehouse.duckdb", lang: str = "da") -> dict[str, object]:
-    """An analyst's run for any date and rule set; a dry run by default (changes no register)."""
+          out: str = "reports/adhoc", warehouse: str | None = "reports/warehouse.duckdb", lang: str | None = None,
+          allow_drop: list[str] | None = None, memory_limit: str | None = None, threads: int | None = None,
+          switch_rules: bool = False) -> dict[str, object]:
+    """An analyst's run for any date and rule set; a dry run by default (changes no register).
+    Another rule set than the last committed run's needs switch_rules, as on the command line."""
     from prefect.runtime import flow_run  # noqa: PLC0415
     _private_process()
-    settings = _settings(as_of, sources, out, warehouse, rules, lang, dry_run, rebuild=True)
+    # a dry run may take any date without rebuild; a real ad hoc run never rewrites the register
+    settings = _settings(as_of, sources, out, warehouse, rules, lang, dry_run, False, allow_drop, memory_limit,
+                         threads, switch_rules)
     return _safe(run_stages)(settings, flow_run.id)

@@ -74,6 +74,7 @@ class RunSettings:
     dry_run: bool = False
     store_extracts: bool = True
     allow_drop: tuple[str, ...] = ()
+    switch_rules: bool = False
 
     @property
     def warehouse_path(self) -> Path:
@@ -214,9 +215,11 @@ def _check_as_of(run: Run) -> None:
         ).fetchone()[0]
         last = run.con.execute(f"select max(as_of) from {ALIAS}.runs where status = 'committed'").fetchone()[0] \
             if has_runs else None
-    if last and run.settings.as_of < last and not run.settings.rebuild:
+    # a dry run may look at any date: it rewinds only its in-memory copy of the register
+    if last and run.settings.as_of < last and not (run.settings.rebuild or run.settings.dry_run):
         raise RunError(f"the as-of date {run.settings.as_of} is before the last committed run ({last})",
-                       hint="runs move forward in time; pass --rebuild to run for an earlier date anyway")
+                       hint="runs move forward in time; pass --dry-run to see that date without changing "
+                            "anything, or --rebuild to rewrite the register from that date")
 
 
 def extract(run: Run) -> dict[str, int]:
@@ -333,9 +336,13 @@ def register(run: Run) -> dict[str, int]:
     Reads the register from the warehouse, writes nothing there: its writes become commit steps.
     """
     settings = run.settings
+    rules = (run.summary["rules_name"], run.summary["rules_hash"]) if "rules_hash" in run.summary else None
     result = run.timed("register", lambda: flag_register.compute(
         run.con, run.config, as_of=settings.as_of, run_id=run.run_id, warehouse=settings.warehouse_path,
-        rebuild=settings.rebuild, suppressions=settings.suppressions, started_at=run.started_at))
+        rebuild=settings.rebuild or settings.dry_run, suppressions=settings.suppressions, started_at=run.started_at,
+        rules=rules))
+    if not settings.switch_rules:
+        flag_register.refuse_rule_switch(run.con, result, rules)   # stops before anything is written
     run.summary["flags"] = result.flags
     run.summary["register"] = result
     run.manifest["register"] = {

@@ -1,14 +1,18 @@
 """The nightly flow on the sample under Prefect's test harness; afterwards no CPR from the sample
 may appear in Prefect's database or logs. The failure hook leaves ALERT.txt without CPR."""
 
+import logging
 import re
 from datetime import date
 from pathlib import Path
+
+import json
 
 import pandas as pd
 import pytest
 
 pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +47,24 @@ def _database_text(settings) -> str:
     return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*")).decode("latin-1")
 
 
-def test_nightly_flow_on_the_sample_leaks_no_cpr(harness, sample, tmp_path, monkeypatch, caplog):
+@pytest.fixture
+def prefect_records(monkeypatch):
+    """Every log record sent to Prefect's API (stored in its database). Flow and task run loggers
+    never reach pytest's caplog, and Prefect may configure logging again during a run, so the
+    records are taken where Prefect's API handler receives them."""
+    from prefect.logging.handlers import APILogHandler
+
+    records: list[logging.LogRecord] = []
+    original = APILogHandler.emit
+
+    def emit(self, record):
+        records.append(record)
+        return original(self, record)
+    monkeypatch.setattr(APILogHandler, "emit", emit)
+    return records
+
+
+def test_nightly_flow_on_the_sample_leaks_no_cpr(harness, sample, tmp_path, monkeypatch, prefect_records):
     from flows.pipeline import nightly
     monkeypatch.setenv("TARGETGROUP_PSEUDONYM_KEY", "k" * 40)
     result = nightly(as_of=date(2026, 11, 1), sources=str(sample), out=str(tmp_path / "out"))
@@ -55,7 +76,10 @@ def test_nightly_flow_on_the_sample_leaks_no_cpr(harness, sample, tmp_path, monk
     assert "targetgroup-nightly" in db  # the scan reads the right database
     found = set(re.findall(r"\d{10}", re.sub(r"(\d{6})-(\d{4})", r"\1\2", db))) & cprs
     assert not found, f"{len(found)} CPR numbers in Prefect's database"
-    logs = caplog.text + "".join(r.getMessage() for r in caplog.records)
+    messages = [r.getMessage() for r in prefect_records]
+    # the scan reads the flow's own log lines: one per stage at least, and the closing line
+    assert len(messages) >= 7 and any(m.startswith(f"run {result['run_id']} done:") for m in messages)
+    logs = "\n".join(messages)
     assert not set(re.findall(r"\d{10}", re.sub(r"(\d{6})-(\d{4})", r"\1\2", logs))) & cprs
 
 
@@ -75,3 +99,35 @@ def test_failure_hook_leaves_an_alert_without_cpr(harness, sample, tmp_path, mon
     assert (alert.parent / "FAILED.txt").exists()
     assert not set(re.findall(r"\d{10}", text)) & _sample_cprs(sample)
     assert not (tmp_path / "out" / "warehouse.duckdb").exists()
+
+
+def test_nightly_takes_what_the_cli_takes_and_alerts_with_the_cause(harness, tmp_path, monkeypatch):
+    from flows.pipeline import nightly
+    from tests.conftest import JOB_CSV, write_municipality
+
+    rules = tmp_path / "from_env.yaml"
+    rules.write_text((REPO / "rules" / "default.yaml").read_text(encoding="utf-8")
+                     .replace("name: default", "name: from_env"), encoding="utf-8")
+    monkeypatch.setenv("TARGETGROUP_RULES", str(rules))
+    monkeypatch.setenv("TARGETGROUP_LANG", "en")
+    out = tmp_path / "out"
+    sources = write_municipality(tmp_path / "in")
+    first = nightly(as_of=date(2026, 11, 1), sources=str(sources), out=str(out))
+    manifest = json.loads((Path(first["report_dir"]) / "manifest.json").read_text())
+    assert manifest["rules"]["name"] == "from_env"                      # rules from the environment
+    assert '<html lang="en">' in (Path(first["report_dir"]) / "leadership_report.html").read_text()
+    # the jobcentre extract arrives cut to its first row: the volume guard stops the nightly
+    write_municipality(tmp_path / "in", **{"job.csv": "\n".join(JOB_CSV.splitlines()[:2]) + "\n"})
+    state = nightly(as_of=date(2026, 11, 2), sources=str(sources), out=str(out), return_state=True)
+    assert state.is_failed()
+    [alert] = list(out.glob("2026-11-02_*/ALERT.txt"))
+    text = alert.read_text()
+    assert "volume guard" in text and "source job" in text and "rows dropped from 5 to 1" in text
+    assert not re.findall(r"\d{6}-?\d{4}", text)                        # no CPR, masked or not
+    # accepted for that source through the environment, as --allow-drop job would
+    monkeypatch.setenv("TARGETGROUP_ALLOW_DROP", "job")
+    assert nightly(as_of=date(2026, 11, 2), sources=str(sources), out=str(out))["flags"]
+    # the memory limit parameter reaches DuckDB: a nonsense one fails the flow, with the cause
+    state = nightly(as_of=date(2026, 11, 3), sources=str(sources), out=str(out / "m"), memory_limit="lots",
+                    return_state=True)
+    assert state.is_failed() and "DuckDB refused the memory limit 'lots'" in (out / "m" / "ALERT.txt").read_text()

@@ -88,11 +88,15 @@ class Town:
         self.runs: dict[int, Run] = {}
 
     def run(self, night: int, *, as_of: date | None = None, rebuild: bool = False,
-            suppressions: Path | None = None, **extra: str) -> Run:
+            suppressions: Path | None = None, rules: Path | None = None, dry_run: bool = False,
+            switch_rules: bool = False, **extra: str) -> Run:
         sources = write_night(self.input, night, **extra)
         settings = RunSettings(sources=sources, as_of=as_of or NIGHTS[night], out=self.out,
                                rebuild=rebuild, suppressions=suppressions, threads=1,
+                               dry_run=dry_run, switch_rules=switch_rules,
                                allow_drop=("buf",))  # BUF delivers no rows before night 3: expected
+        if rules is not None:
+            settings.rules = rules
         run = run_pipeline(settings)
         self.runs[night] = run
         return run

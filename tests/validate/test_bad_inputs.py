@@ -98,6 +98,25 @@ def test_half_of_last_nights_extract_stops_the_run(night):
     assert con.execute("select count(*), max(as_of) from runs").fetchone()[0] == 1
 
 
+# the configured threshold decides, not a fixed one; rows and active cases each stop a run alone
+@pytest.mark.parametrize(("extract", "threshold", "problem"), [
+    # 60 % fewer rows: more than a 50 % threshold allows, less than a 70 % one
+    ("job_half.csv", 0.5, "rows dropped from 5 to 2 (60%, more than the 50% allowed)"),
+    ("job_half.csv", 0.7, None),
+    # the same 5 rows, but 3 of the 4 cases active last night arrive closed (J5 ended on its own)
+    ("job_cases_closed.csv", 0.2, "active cases dropped from 4 to 1 (75%, more than the 20% allowed)"),
+    ("job_cases_closed.csv", 0.8, None),
+])
+def test_volume_guard_threshold_and_halves(night, extract, threshold, problem):
+    n = night({"job.csv": extract}, quality=f"quality: {{volume_drop: {threshold}}}\n")
+    if problem is None:
+        assert not [w for w in n.run().manifest["quality"]["warnings"] if "volume guard" in w]
+        return
+    msg = stopped(n, ValidationError)
+    assert f"volume guard: source job: {problem}" in msg
+    assert msg.count("dropped from") == 1
+
+
 def test_allow_drop_lets_the_half_extract_through(night):
     run = night({"job.csv": "job_half.csv"}, allow_drop=("job",)).run()
     assert any("allowed by --allow-drop" in w for w in run.manifest["quality"]["warnings"])

@@ -47,8 +47,10 @@ def explain(
     sources: Annotated[Path, typer.Option("--sources", help="Sources configuration (YAML).")] = SAMPLE_SOURCES,
     warehouse: Annotated[Optional[Path], typer.Option("--warehouse", help="Warehouse with run history (for persistence); default reports/warehouse.duckdb.")] = None,
 ) -> None:
-    """Show, for one citizen, each rule, whether it matched, and the evidence. Prints to the terminal only."""
+    """Show, for one citizen, each rule, whether it flags them, the evidence, caseworker removals and the
+    citizen's flag in the register. Prints to the terminal only."""
     from targetgroup import pipeline  # noqa: PLC0415
+    from targetgroup import register as flag_register  # noqa: PLC0415
     from targetgroup.cpr import parse_typed  # noqa: PLC0415
     from targetgroup.rules import DEFAULT_RULES, load_rules  # noqa: PLC0415
     from targetgroup.rules.explain import explain_citizen  # noqa: PLC0415
@@ -66,6 +68,10 @@ def explain(
             pipeline.extract(run)
             pipeline.stage(run)
             pipeline.identify(run)
+            # what the register would make of it: removals, flags (reads the warehouse, writes nothing)
+            flag_register.compute(run.con, run.config, as_of=settings.as_of, run_id=run.run_id,
+                                  warehouse=settings.warehouse_path, rebuild=True, suppressions=None,
+                                  started_at=run.started_at)
             loaded = load_rules(settings.rules, run.config)
             result = explain_citizen(run.con, value, loaded, settings.as_of)
     except Exception as exc:  # noqa: BLE001
@@ -117,3 +123,7 @@ def render(result, rules_name: str) -> None:
             stdout.print(f"  {line}")
         for line in rule.exclusions:
             stdout.print(f"  {line}")
+        for line in rule.decisions:
+            stdout.print(f"  {line}")
+        for line in rule.register:
+            stdout.print(f"  register: {line}")

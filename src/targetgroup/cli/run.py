@@ -20,14 +20,15 @@ def run(
     rules: Annotated[Optional[Path], typer.Option("--rules", help="Rule file (YAML) defining the target group; default rules/default.yaml.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for run reports (and the default warehouse).")] = Path("reports"),
     warehouse: Annotated[Optional[Path], typer.Option("--warehouse", help="DuckDB warehouse file; default OUT/warehouse.duckdb.")] = None,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Allow an as-of date before the last committed run.")] = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Rewrite the register from an as-of date before the last committed run.")] = False,
+    switch_rules: Annotated[bool, typer.Option("--switch-rules", help="Accept a rule set other than the last committed run's; the flags it ends get the reason 'rule set changed'.")] = False,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait if another run holds the warehouse.")] = 0.0,
     threads: Annotated[Optional[int], typer.Option("--threads", help="DuckDB threads (default: all cores).")] = None,
     memory_limit: Annotated[Optional[str], typer.Option("--memory-limit", help="DuckDB memory limit, e.g. 2GB.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
     suppressions: Annotated[Optional[Path], typer.Option("--suppressions", help="Folder of removal files (<DEPT>.csv); default: suppressions: in the sources file.")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the caseworker lists and the leadership report: da or en.")] = "da",
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write every output but change nothing in the warehouse (register, ledger).")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write every output but change nothing in the warehouse (register, ledger); any as-of date.")] = False,
     store_extracts: Annotated[bool, typer.Option("--store-extracts/--no-store-extracts", help="Keep the run's canonical cases and persons tables in the warehouse (default yes).")] = True,
     allow_drop: Annotated[Optional[list[str]], typer.Option("--allow-drop", help="Accept an empty extract or a volume drop for this source tonight (repeatable).")] = None,
 ) -> None:
@@ -41,7 +42,7 @@ def run(
     settings = RunSettings(sources=sources, rules=rules or DEFAULT_RULES, as_of=parse_date(as_of), out=out,
                            warehouse=warehouse, rebuild=rebuild, threads=threads, memory_limit=memory_limit,
                            wait_seconds=wait, lang=lang, dry_run=dry_run, suppressions=suppressions, store_extracts=store_extracts,
-                           allow_drop=tuple(allow_drop or ()))
+                           allow_drop=tuple(allow_drop or ()), switch_rules=switch_rules)
     from targetgroup import interrupts  # noqa: PLC0415
     from targetgroup.errors import RunInterrupted  # noqa: PLC0415
 

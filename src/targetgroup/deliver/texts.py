@@ -127,6 +127,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "turned 18": ("fyldt 18 år", "turned 18"),
     "a child in the family turned 18": ("et barn i familien er fyldt 18 år", "a child in the family turned 18"),
     "no longer meets the rule": ("opfylder ikke længere reglen", "no longer meets the rule"),
+    "rule set changed": ("regelsættet er ændret", "rule set changed"),
     "no longer part of the family flag": ("ikke længere en del af familiens markering",
                                           "no longer part of the family flag"),
 }

@@ -1,6 +1,8 @@
 """The flag register: who is flagged by which rule, since when, and why it ended (SCD type 2).
 
     compute(con, ...)  -> RegisterResult     the register stage (reads the warehouse, writes nothing)
+    refuse_rule_switch(con, result, rules)   stops a run whose rule set is not the last run's
+    switch_summary(con) -> counts            what such a run would end and start
     commit_steps(...)  -> [step, ...]        the warehouse writes, run inside the one commit
 
 Work tables the stage leaves for the deliverables (grain):
@@ -15,7 +17,7 @@ Work tables the stage leaves for the deliverables (grain):
 Persistent tables: see sql/register/schema.sql and docs/register.md.
 """
 
-from targetgroup.register.compare import RegisterResult, compute
+from targetgroup.register.compare import RegisterResult, compute, refuse_rule_switch, switch_summary
 from targetgroup.register.store import commit_steps
 
-__all__ = ["RegisterResult", "commit_steps", "compute"]
+__all__ = ["RegisterResult", "commit_steps", "compute", "refuse_rule_switch", "switch_summary"]

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from targetgroup.config import SourcesConfig
+from targetgroup.errors import RunError
 from targetgroup.register import imports, state
 from targetgroup.register.state import register_sql
 
@@ -37,19 +38,28 @@ class RegisterResult:
     rewind_from: date | None
     markings_read: list[dict] = field(default_factory=list)
     systems_without_code: list[str] = field(default_factory=list)
+    last_rules: tuple[str, str] | None = None
+    rules_switched: bool = False
 
 
 def compute(con: duckdb.DuckDBPyConnection, config: SourcesConfig, *, as_of: date, run_id: str,
-            warehouse: Path, rebuild: bool, suppressions: Path | None, started_at: datetime) -> RegisterResult:
-    """Run the register stage in `con`; returns counts. See the module docstring for tables."""
+            warehouse: Path, rebuild: bool, suppressions: Path | None, started_at: datetime,
+            rules: tuple[str, str] | None = None) -> RegisterResult:
+    """Run the register stage in `con`; returns counts. See the module docstring for tables.
+
+    `rules` is this run's rule set (name, hash); when it differs from the last committed run's,
+    the flags it ends get the end reason "rule set changed" and the result says `rules_switched`
+    (whether the run may go on is the caller's decision: see `switch_summary`).
+    """
     register_sql(con, "macros.sql", state.WORK)
     before = state.load(con, warehouse, as_of, run_id, rebuild)
     prev_as_of = before.last_as_of if before.last_as_of and before.last_as_of <= as_of else None
+    switched = rules is not None and before.last_rules is not None and tuple(rules) != before.last_rules
     _systems_table(con, config)
     folder = suppressions or (config.base / config.suppressions if config.suppressions else None)
     imported = imports.import_suppression_files(con, config, folder, started_at)
     markings_read = imports.import_held_markings(con, config)
-    params = {"as_of": as_of, "run_id": run_id, "prev_as_of": prev_as_of}
+    params = {"as_of": as_of, "run_id": run_id, "prev_as_of": prev_as_of, "rules_switched": switched}
     register_sql(con, "match.sql", state.WORK, params)
     register_sql(con, "compare.sql", state.WORK, params)
     register_sql(con, "markings.sql", state.WORK, params)
@@ -69,7 +79,45 @@ def compute(con: duckdb.DuckDBPyConnection, config: SourcesConfig, *, as_of: dat
         markings_read=markings_read,
         systems_without_code=[s for s in config.systems
                               if not any(src.marking_code for src in config.sources if src.system == s)],
+        last_rules=before.last_rules,
+        rules_switched=switched,
     )
+
+
+def refuse_rule_switch(con: duckdb.DuckDBPyConnection, result: RegisterResult, rules: tuple[str, str]) -> None:
+    """Raise RunError when this run's rule set is not the last committed run's, saying what it
+    would change (flags ending and starting, per department; counts only). The CLI's
+    --switch-rules skips this check."""
+    if not result.rules_switched:
+        return
+    last = result.last_rules
+    ended, started, per = switch_summary(con)
+    departments = "; ".join(f"{d}: {e} end, {n} start" for d, (e, n) in per.items()) or "none"
+    raise RunError(
+        f"rule set '{rules[0]}' ({rules[1][:12]}) is not the rule set of the last committed run, "
+        f"'{last[0]}' ({last[1][:12]}): this run would end {ended} flag(s) and start {started} "
+        f"(per department: {departments}); nothing was written",
+        hint="to switch, rerun with --switch-rules (the flags it ends get the reason 'rule set changed'); "
+             "to keep the rule set, pass --rules with the last run's rule file (see targetgroup runs)")
+
+
+def switch_summary(con: duckdb.DuckDBPyConnection) -> tuple[int, int, dict[str, tuple[int, int]]]:
+    """What this run's register stage would change: (flags ending, flags starting, per department
+    (ending, starting)); a flag counts in each department it involves. Counts only."""
+    ended, started = con.execute("select count(*) filter (where change = 'ended'), "
+                                 "count(*) filter (where change = 'new') from reg_compare").fetchone()
+    per = con.execute("""
+        with touched as (
+            select change, unnest(if(change = 'ended', old_departments, new_departments)) as department
+            from reg_compare
+            where change in ('ended', 'new')
+        )
+        select department, count(*) filter (where change = 'ended'), count(*) filter (where change = 'new')
+        from touched
+        group by department
+        order by department
+    """).fetchall()
+    return int(ended), int(started), {d: (int(e), int(n)) for d, e, n in per}
 
 
 def _systems_table(con: duckdb.DuckDBPyConnection, config: SourcesConfig) -> None:

@@ -26,6 +26,7 @@ class Before:
 
     last_as_of: date | None
     rewind_from: date | None
+    last_rules: tuple[str, str] | None = None   # (name, hash) of the last committed run's rule set
 
 
 def register_sql(con: duckdb.DuckDBPyConnection, name: str, db: str, params: dict | None = None) -> None:
@@ -47,6 +48,7 @@ def load(con: duckdb.DuckDBPyConnection, warehouse: Path, as_of: date, run_id: s
     con.execute(f"attach ':memory:' as {WORK}")
     register_sql(con, "schema.sql", WORK)
     last_as_of = None
+    last_rules = None
     with attached(con, warehouse, read_only=True) as exists:
         if exists:
             for table in TABLES:
@@ -55,10 +57,17 @@ def load(con: duckdb.DuckDBPyConnection, warehouse: Path, as_of: date, run_id: s
             if table_exists(con, ALIAS, "runs"):
                 last_as_of = con.execute(
                     f"select max(as_of) from {ALIAS}.runs where status = 'committed'").fetchone()[0]
+                last_rules = con.execute(
+                    f"""select rules_name, rules_hash from {ALIAS}.runs
+                        where status = 'committed' and rules_hash is not null
+                        order by finished_at desc limit 1""").fetchone()
+    # what the case systems hold after every action delivered so far (markings.sql acts against it)
+    con.execute(f"create or replace temp table reg_delivered as select * from {WORK}.markings where status = 'open'")
     rewind_from = as_of if rebuild and last_as_of is not None and as_of < last_as_of else None
     if rewind_from is not None:
         register_sql(con, "rewind.sql", WORK, {"as_of": rewind_from, "run_id": run_id})
-    return Before(last_as_of=last_as_of, rewind_from=rewind_from)
+    return Before(last_as_of=last_as_of, rewind_from=rewind_from,
+                  last_rules=tuple(last_rules) if last_rules else None)
 
 
 def previous_as_of(con: duckdb.DuckDBPyConnection, as_of: date) -> date | None:

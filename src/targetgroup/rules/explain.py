@@ -3,8 +3,11 @@
     explain_citizen(con, cpr, loaded, as_of) -> Explanation
 
 Reads the tables a run's identify stage left in `con` (persons, cases, residents,
-active_cases, condition_hits, family_links, exclusions, targets). Nothing here is logged or
-written to a file: the CLI prints the result for the person who asked.
+active_cases, condition_hits, family_links, exclusions, targets) and, when the register stage
+ran too, its tables (flag_status, reg_suppression_state, reg.flags, reg.suppressions): then
+"flagged" is what the register would do on D (a caseworker's removal that holds means not
+flagged), and the removals and the citizen's flag in the register are listed. Nothing here is
+logged or written to a file: the CLI prints the result for the person who asked.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ class RuleResult:
     conditions: list[ConditionResult] = field(default_factory=list)
     family_links: list[str] = field(default_factory=list)
     exclusions: list[str] = field(default_factory=list)
+    decisions: list[str] = field(default_factory=list)   # caseworker removals that concern the citizen
+    register: list[str] = field(default_factory=list)    # the citizen's flag in the register
 
 
 @dataclass
@@ -95,10 +100,21 @@ def explain_citizen(con: duckdb.DuckDBPyConnection, cpr: str, loaded: LoadedRule
     return Explanation(cpr, as_of, person[0] if person else None, cases, relatives, rules)
 
 
+def _has_register(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute("select count(*) from duckdb_tables() where table_name = 'flag_status'").fetchone()[0] > 0
+
+
 def _rule(con: duckdb.DuckDBPyConnection, cpr: str, rule, loaded: LoadedRules) -> RuleResult:
     flag = _rows(con, "select reason_codes, family_id from targets where rule_id = ? and cpr = ?", [rule.id, cpr])
-    result = RuleResult(rule.id, rule.title_en, rule.subject, bool(flag),
+    flagged = bool(flag)
+    if _has_register(con):
+        flagged = con.execute("select count(*) from flag_status where rule_id = ? and cpr = ? and change <> 'ended'",
+                              [rule.id, cpr]).fetchone()[0] > 0
+    result = RuleResult(rule.id, rule.title_en, rule.subject, flagged,
                         flag[0]["reason_codes"] if flag else [], flag[0]["family_id"] if flag else None)
+    if _has_register(con):
+        result.decisions = _removals(con, cpr, rule.id)
+        result.register = _register_flag(con, cpr, rule.id)
     hits = {(h["role"], h["cond_no"]): h["evidence"] for h in _rows(
         con, "select role, cond_no, evidence from condition_hits where rule_id = ? and cpr = ?", [rule.id, cpr])}
     for role, i, cond in rule.all_conditions():
@@ -118,6 +134,44 @@ def _rule(con: duckdb.DuckDBPyConnection, cpr: str, rule, loaded: LoadedRules) -
     return result
 
 
+def _removals(con: duckdb.DuckDBPyConnection, cpr: str, rule_id: str) -> list[str]:
+    """Live removals of the citizen (or of the subject the citizen belongs to today) in the rule."""
+    lines = []
+    for r in _rows(con, """
+            select distinct s.suppression_id, st.state, s.removed_by, s.removed_in_department, s.reason, s.until,
+                list_sort(st.new_departments) as new_departments
+            from reg_suppression_state as st
+            join reg.suppressions as s using (suppression_id)
+            where st.rule_id = ?
+              and (s.cpr = ? or st.today_subject_id in (select subject_id from targets where rule_id = ? and cpr = ?))
+            order by s.suppression_id""", [rule_id, cpr, rule_id, cpr]):
+        state = {"applies": "holds", "expired": "has expired: the rule may flag again",
+                 "overridden": f"no longer holds: {', '.join(r['new_departments'])} involved since"}[r["state"]]
+        by = r["removed_by"] + (f" ({r['removed_in_department']})" if r["removed_in_department"] else "")
+        until = f"until {r['until']}" if r["until"] else "no end date"
+        lines.append(f"removal {r['suppression_id']} {state}: by {by}, {r['reason']}, {until}")
+    return lines
+
+
+def _register_flag(con: duckdb.DuckDBPyConnection, cpr: str, rule_id: str) -> list[str]:
+    """The citizen's flag as a run on D would leave it, else the register's last row for it."""
+    now = _rows(con, """select flag_id, change, flag_valid_from, end_reason from flag_status
+                        where rule_id = ? and cpr = ? order by change = 'ended', flag_id""", [rule_id, cpr])
+    if now:
+        f = now[0]
+        if f["change"] == "ended":
+            return [f"flag {f['flag_id']} would end on D: {f['end_reason']}"]
+        if f["change"] == "new":
+            return [f"flag {f['flag_id']} would open on D (new)"]
+        return [f"flag {f['flag_id']} open since {f['flag_valid_from']}"]
+    last = _rows(con, """select flag_id, status, valid_to, end_reason from reg.flags
+                         where rule_id = ? and list_contains(members, ?) and status <> 'superseded'
+                         order by valid_from desc, flag_id desc limit 1""", [rule_id, cpr])
+    if last and last[0]["status"] == "ended":
+        return [f"flag {last[0]['flag_id']} ended on {last[0]['valid_to']}: {last[0]['end_reason']}"]
+    return []
+
+
 def _describe(cond) -> str:
     kind = cond.kind
     if kind == "departments":
@@ -132,5 +186,5 @@ def _describe(cond) -> str:
         return f"age: {cond.min if cond.min is not None else 0}-{cond.max if cond.max is not None else ''}"
     if kind == "age_transition":
         return f"age_transition: {', '.join(a.code.lower() for a in cond.ages)} within {cond.within_days} days"
-    return f"persistence: {cond.runs} consecutive runs"
+    return f"persistence: {cond.runs} consecutive as-of dates"
 

@@ -25,10 +25,8 @@ create or replace temp table active_cases as
 with active as (
     select *
     from cases
-    where active
-      and in_register
-      and start_date <= $as_of
-      and (end_date is null or end_date >= $as_of)
+    where in_register
+      and tg_active_on(active, start_date, end_date, $as_of)
 ),
 
 final as (

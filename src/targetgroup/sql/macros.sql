@@ -66,6 +66,12 @@ create or replace macro tg_date_text(raw) as
         else nullif(split_part(split_part(trim(coalesce(raw, '')), ' ', 1), 'T', 1), '')
     end;
 
+-- "Active case on D" (DOMAIN.md "Precise semantics"), the one definition every stage uses (the
+-- identification's active_cases, the volume guard, the exclusions): the status maps to active,
+-- it started on or before d, and it has no end date or ends on or after d.
+create or replace macro tg_active_on(active, start_date, end_date, d) as
+    active and start_date <= d and (end_date is null or end_date >= d);
+
 -- Age in whole years on date d.
 create or replace macro tg_age(birth, d) as
     date_part('year', d) - date_part('year', birth)

@@ -25,9 +25,11 @@ create table if not exists {ALIAS}.source_counts (
 )
 """
 
+# active on D by the one definition (macro tg_active_on, sql/macros.sql); the citizen's residence
+# is not asked: a truncated extract shows in its cases, whoever they belong to
 ACTIVE_SQL = """
 select source, count(*) from cases
-where active and in_register and start_date <= $as_of and (end_date is null or end_date >= $as_of)
+where in_register and tg_active_on(active, start_date, end_date, $as_of)
 group by source
 """
 

@@ -1,6 +1,7 @@
 -- Compare today's targets with the register as it stood before this run (schema `reg`).
 -- Inputs: reg_today, reg_match (match.sql), active_cases, persons, reg.flags, reg.suppressions;
--- $as_of, $run_id, $prev_as_of (as-of of the last committed run, or null).
+-- $as_of, $run_id, $prev_as_of (as-of of the last committed run, or null), $rules_switched
+-- (the rule set differs from the last committed run's).
 -- Outputs (temp tables): reg_suppression_state, reg_compare, reg_end_reasons, reg_flag_closes,
 -- reg_flag_opens, flag_status.
 
@@ -46,7 +47,8 @@ select * from final;
 -- register's: an open flag keeps its subject id while it goes on (a family's id today may
 -- differ, see today_subject_id); a new flag takes today's id (with '-' and its flag id when a
 -- flag that goes on already holds that id, which a split can cause). flag_id is set for new
--- flags too.
+-- flags too: the id a rebuild withdrew from the same subject opened on the same date, else the
+-- next free one.
 create or replace temp table reg_compare as
 with removed as (
     select distinct rule_id, today_subject_id as subject_id
@@ -117,11 +119,33 @@ last_id as (
     from (select flag_id from reg.flags union all select flag_id from reg.flags_rewound)
 ),
 
+-- a flag a rebuild withdrew keeps its id when the same subject opens it again on the same date
+-- (the same history gives the same register; a different one gets new ids)
+withdrawn as (
+    select rule_id, subject_id, min(flag_id) as flag_id
+    from reg.flags_rewound
+    where version = 1 and valid_from = $as_of
+      and flag_id not in (select flag_id from reg.flags)
+    group by rule_id, subject_id
+),
+
+reused as (
+    select j.rule_id, j.today_subject_id, w.flag_id
+    from joined as j
+    join withdrawn as w on w.rule_id = j.rule_id and w.subject_id = j.today_subject_id
+    where not j.was_open
+),
+
 new_ids as (
+    select rule_id, today_subject_id, flag_id
+    from reused
+    union all
     select
         j.rule_id, j.today_subject_id,
         'F' || lpad((l.n + row_number() over (order by j.rule_id, j.today_subject_id))::varchar, 7, '0') as flag_id
-    from joined as j, last_id as l
+    from joined as j
+    cross join last_id as l
+    anti join reused as r on r.rule_id = j.rule_id and r.today_subject_id = j.today_subject_id
     where not j.was_open
 ),
 
@@ -214,6 +238,8 @@ final as (
             when died then if(subject_type = 'family', 'a family member died', 'died')
             when moved then if(subject_type = 'family', 'a family member moved away', 'moved away')
             when left_register then 'no longer in the CPR register extract'
+            -- a run with another rule set than the last committed run's (accepted by --switch-rules)
+            when $rules_switched then 'rule set changed'
             when len(lost_departments) > 0 then 'case closed in ' || array_to_string(lost_departments, ', ')
             when turned_18 then if(subject_type = 'family', 'a child in the family turned 18', 'turned 18')
             else 'no longer meets the rule'

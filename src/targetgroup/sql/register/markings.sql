@@ -1,7 +1,8 @@
 -- The coordinated-course markings each case system should hold after this run, and the
 -- actions that get it there. Inputs: reg.flags, reg_flag_closes, reg_flag_opens,
 -- reg_end_reasons, active_cases, reg_systems (source -> system, marking_code), reg.markings,
--- reg_held (imported markings; may be empty), reg_held_systems; $as_of, $run_id.
+-- reg_delivered (state.py: the open markings before a rebuild rewound them), reg_held
+-- (imported markings; may be empty), reg_held_systems; $as_of, $run_id.
 
 -- reg_expected: one row per case system per citizen that should carry the marking: the
 -- citizen is a member of an open flag and has an active case today in a source of that
@@ -47,10 +48,23 @@ final as (
 
 select *, 'coordinated course: ' || array_to_string(departments, ', ') as reason from final;
 
--- reg_marking_diff: one row per system per citizen whose marking is expected or was open.
+-- reg_marking_diff: one row per basis per system per citizen whose marking is expected or was
+-- open. Two bases: 'register' (the register's open markings, rewound by a rebuild: its own rows
+-- change against this) and 'delivered' (what the systems hold after every action delivered so
+-- far, reg_delivered: the actions are worked out against this, so a rebuild sends only what
+-- brings the systems from their last delivered state to the rebuilt one). Without a rebuild the
+-- two are the same.
 create or replace temp table reg_marking_diff as
 with open_before as (
-    select * from reg.markings where status = 'open'
+    select 'register' as basis, * from reg.markings where status = 'open'
+    union all
+    select 'delivered' as basis, * from reg_delivered
+),
+
+expected as (
+    select b.basis, e.*
+    from reg_expected as e
+    cross join (values ('register'), ('delivered')) as b(basis)
 ),
 
 held as (
@@ -64,6 +78,7 @@ held as (
 
 final as (
     select
+        coalesce(e.basis, b.basis) as basis,
         coalesce(e.system, b.system) as system,
         coalesce(e.cpr, b.cpr) as cpr,
         e.system is not null as expected,
@@ -74,8 +89,8 @@ final as (
         b.marking_code as old_marking_code, b.start_date as old_start, b.rule_ids as old_rule_ids,
         b.flag_ids as old_flag_ids, b.departments as old_departments, b.reason as old_reason,
         b.valid_from as old_valid_from
-    from reg_expected as e
-    full join open_before as b using (system, cpr)
+    from expected as e
+    full join open_before as b on b.basis = e.basis and b.system = e.system and b.cpr = e.cpr
     left join reg_held_systems as hs on hs.system = coalesce(e.system, b.system)
     left join held as h on h.system = coalesce(e.system, b.system) and h.cpr = coalesce(e.cpr, b.cpr)
 )
@@ -90,10 +105,51 @@ select *,
     end as change
 from final;
 
--- reg_marking_end_reasons: why a marking ends: the flags' end reasons, or no active case.
+-- reg_stale_held: one row per system per citizen holding a marking (imported lists) that should
+-- not exist and that no action of this run ends. `known`: the register placed it and has ended
+-- it (the system did not apply the end): the end is issued again, night after night, until the
+-- system no longer reports it. Not known: the register never placed it, and never ends a marking
+-- it did not place (reported in reg_reconcile for a person to decide).
+create or replace temp table reg_stale_held as
+with held as (
+    select h.system, h.cpr, s.marking_code, min(h.start_date) as start_date, min(h.end_date) as end_date,
+        min(h.file) as file, min(h.line) as line
+    from reg_held as h
+    join reg_systems as s on s.system = h.system
+    where (h.marking_code is null or h.marking_code = s.marking_code)
+      and (h.end_date is null or h.end_date > $as_of)
+    group by h.system, h.cpr, s.marking_code
+),
+
+last_row as (
+    select system, cpr, start_date, rule_ids, flag_ids, valid_to, end_reason
+    from reg.markings
+    qualify row_number() over (partition by system, cpr order by valid_from desc, valid_to desc nulls first) = 1
+),
+
+final as (
+    select
+        h.system, h.cpr, h.marking_code,
+        coalesce(h.start_date, l.start_date, $as_of::date) as start_date,
+        h.end_date, h.file, h.line,
+        l.cpr is not null as known,
+        coalesce(l.rule_ids, []) as rule_ids,
+        coalesce(l.flag_ids, []) as flag_ids,
+        'still held after the end on ' || coalesce(l.valid_to::varchar, '?') || coalesce(': ' || l.end_reason, '')
+            as reason
+    from held as h
+    anti join reg_expected as e on e.system = h.system and e.cpr = h.cpr
+    anti join reg_marking_diff as d
+        on d.basis = 'delivered' and d.system = h.system and d.cpr = h.cpr and d.change = 'end'
+    left join last_row as l on l.system = h.system and l.cpr = h.cpr
+)
+
+select * from final;
+
+-- reg_marking_end_reasons: why a marking ends (per basis): the flags' end reasons, or no active case.
 create or replace temp table reg_marking_end_reasons as
 with flags_behind as (
-    select d.system, d.cpr, f.flag_id
+    select d.basis, d.system, d.cpr, f.flag_id
     from reg_marking_diff as d
     cross join unnest(d.old_flag_ids) as f(flag_id)
     where d.change = 'end'
@@ -101,7 +157,7 @@ with flags_behind as (
 
 final as (
     select
-        b.system, b.cpr,
+        b.basis, b.system, b.cpr,
         case
             when bool_and(r.flag_id is not null)
                 then string_agg(distinct r.end_reason, '; ' order by r.end_reason)
@@ -109,14 +165,15 @@ final as (
         end as end_reason
     from flags_behind as b
     left join reg_end_reasons as r using (flag_id)
-    group by b.system, b.cpr
+    group by b.basis, b.system, b.cpr
 )
 
 select * from final;
 
--- reg_actions: one row per action per case system per citizen, this run.
+-- reg_actions: one row per action per case system per citizen, this run: what brings each
+-- system from its delivered state to the one this run expects, and the ends of stale markings.
 create or replace temp table reg_actions as
-with final as (
+with delivered as (
     select
         d.system,
         if(d.change = 'recreate', 'create', d.change) as action,
@@ -132,8 +189,21 @@ with final as (
         coalesce(d.rule_ids, d.old_rule_ids) as rule_ids,
         coalesce(d.flag_ids, d.old_flag_ids) as flag_ids
     from reg_marking_diff as d
-    left join reg_marking_end_reasons as r using (system, cpr)
-    where d.change <> 'none'
+    left join reg_marking_end_reasons as r using (basis, system, cpr)
+    where d.basis = 'delivered' and d.change <> 'none'
+),
+
+stale as (
+    select system, 'end' as action, cpr, marking_code, start_date, $as_of::date as end_date, reason,
+        rule_ids, flag_ids
+    from reg_stale_held
+    where known
+),
+
+final as (
+    select * from delivered
+    union all
+    select * from stale
 )
 
 select * from final
@@ -145,8 +215,8 @@ select d.system, d.cpr, d.old_valid_from as valid_from,
     if(d.change = 'end', 'ended', 'superseded') as status,
     $as_of::date as valid_to, $run_id::varchar as closed_run, r.end_reason
 from reg_marking_diff as d
-left join reg_marking_end_reasons as r using (system, cpr)
-where d.change in ('end', 'update', 'recreate');
+left join reg_marking_end_reasons as r using (basis, system, cpr)
+where d.basis = 'register' and d.change in ('end', 'update', 'recreate');
 
 create or replace temp table reg_marking_opens as
 select d.system, d.cpr, d.marking_code,
@@ -155,31 +225,29 @@ select d.system, d.cpr, d.marking_code,
     $as_of::date as valid_from, null::date as valid_to, $run_id::varchar as opened_run,
     null::varchar as closed_run, null::varchar as end_reason
 from reg_marking_diff as d
-where d.change in ('create', 'update', 'recreate');
+where d.basis = 'register' and d.change in ('create', 'update', 'recreate');
 
 -- reg_reconcile: one row per finding per system per citizen, for systems whose markings
--- were imported: a marking the register does not know, or one that is missing.
+-- were imported: a marking that should not exist (ended again when the register placed it,
+-- else reported), or one that is missing (created again).
 create or replace temp table reg_reconcile as
-with unknown as (
-    select h.system, h.cpr, h.marking_code, h.start_date, h.end_date,
-        'held by the system, unknown to the register' as finding, h.file, h.line
-    from reg_held as h
-    join reg_systems as s on s.system = h.system
-    anti join reg_expected as e on e.system = h.system and e.cpr = h.cpr
-    anti join reg_actions as a on a.system = h.system and a.cpr = h.cpr and a.action = 'end'
-    where (h.marking_code is null or h.marking_code = s.marking_code)
-      and (h.end_date is null or h.end_date > $as_of)
+with stale as (
+    select system, cpr, marking_code, start_date, end_date,
+        if(known, 'ended in the register, still held by the system: end action issued again',
+           'held by the system, unknown to the register') as finding,
+        file, line
+    from reg_stale_held
 ),
 
 missing as (
     select system, cpr, marking_code, old_start as start_date, null::date as end_date,
         'missing in the system, create action issued' as finding, null::varchar as file, null::bigint as line
     from reg_marking_diff
-    where change = 'recreate'
+    where basis = 'delivered' and change = 'recreate'
 ),
 
 final as (
-    select distinct system, cpr, marking_code, start_date, end_date, finding, file, line from unknown
+    select system, cpr, marking_code, start_date, end_date, finding, file, line from stale
     union all
     select system, cpr, marking_code, start_date, end_date, finding, file, line from missing
 )

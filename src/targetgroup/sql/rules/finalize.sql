@@ -32,7 +32,7 @@ with gone as (
         null::varchar as added_by, null::varchar as list_file, null::bigint as list_line
     from cases as c
     join persons as p using (cpr)
-    where c.active and c.start_date <= $as_of and (c.end_date is null or c.end_date >= $as_of)
+    where tg_active_on(c.active, c.start_date, c.end_date, $as_of)
       and (p.death_date <= $as_of or p.moved_away_date <= $as_of)
 ),
 

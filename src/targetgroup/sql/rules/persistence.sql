@@ -1,11 +1,19 @@
 -- Condition `persistence` of rule $rule_id: one row per citizen who matches the rule's other
--- conditions on this run and matched them on each of the $previous committed runs before it
--- (rule_runs and rule_history are read from the warehouse at the start of the run).
+-- conditions on this run and matched them on each of the $previous as-of dates before it.
+-- Persistence counts distinct as-of dates, not runs: a rerun of a night does not make a citizen
+-- persist longer; each date counts with its last committed run (rule_runs and rule_history
+-- are read from the warehouse at the start of the run).
 insert into condition_hits
-with previous_runs as (
-    select run_id
+with last_run_per_date as (
+    select run_id, as_of
     from rule_runs
-    order by as_of desc, started_at desc
+    qualify row_number() over (partition by as_of order by started_at desc) = 1
+),
+
+previous_runs as (
+    select run_id
+    from last_run_per_date
+    order by as_of desc
     limit $previous
 ),
 
@@ -32,7 +40,7 @@ final as (
         []::varchar[] as departments,
         []::varchar[] as case_keys,
         ['PERSISTENT_' || $runs::varchar || '_RUNS'] as reason_codes,
-        'matched on this run and the ' || $previous::varchar || ' committed runs before it' as evidence
+        'matched on this run and on the ' || $previous::varchar || ' as-of dates before it' as evidence
     from rule_matches as m
     semi join held as h using (cpr)
     cross join enough as e
