@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NIGHTS = {n: date(2026, 11, n) for n in range(1, 5)}
 
 M1, F1, C1, N1 = "1010800001", "1111800002", "1010150003", "0101260004"
-M2, C2 = "2020800005", "2020150006"
+M2, C2 = "2002800005", "2002150006"
 P3, K3, K4 = "0303800007", "0311080008", "0303150009"
 P4, Q4, K5 = "0404800010", "0505800011", "0404150012"
 L1 = "0606800013"
@@ -62,7 +62,7 @@ CASES = [
     ("JOB", Q4, "J5", "2020-01-01", None, "Jonna Job", "Team B"),
     ("JOB", L1, "J6", "2020-01-01", None, "Jens Job", "Team A"),
     ("SOC", F1, "S1", "2021-01-01", None, "Sara Soc", "Voksen"),
-    ("SUND", L1, "H1", "2021-01-01", None, "Hans Sund", "Psykiatri"),
+    ("SUND", L1, "H1", "2021-01-01", None, "Hans Sund", "Team Sund"),
 ]
 
 SUND_SOURCE = """

@@ -16,6 +16,8 @@ from targetgroup.pipeline import RunSettings, run_pipeline
 from tests.deliver import lists_town as town
 from tests.deliver.lists_town import C1, F1, K3, K4, K5, L1, M1, M2, C2, N1, P3, P4, Q4, NIGHTS
 
+pytestmark = pytest.mark.slow  # eight whole-pipeline runs
+
 DEPTS = ("BUF", "JOB", "SOC", "SUND", "UNG")
 PARENT_DEPTS = {"odense": ("JOB", "SOC"), "halsnaes": ("JOB",)}
 FAMILY_RULE = {"odense": "buf_bsf_family", "halsnaes": "family"}
@@ -63,7 +65,7 @@ def test_every_row_is_a_citizen_the_department_serves(nights):
             for row in town.read_csv(run.report_dir / f"notices_{dept}.csv"):
                 cpr = row[h("col_cpr")].replace("-", "")
                 assert town.active(cpr, dept, d) or town.served_before(cpr, dept, d), (n, dept, row)
-    assert checked > 40
+    assert checked > 30
 
 
 def test_every_flagged_family_member_is_in_each_list_that_serves_them(nights):
@@ -97,7 +99,8 @@ def test_csv_and_excel_hold_the_same_rows_and_the_manifest_counts_them(nights):
         for dept in DEPTS:
             xlsx, csv_rows = lists(run, dept)
             assert [{**{k: v for k, v in r.items() if k != "_sheet"}} for r in xlsx] == [
-                {k: _typed(k, v) for k, v in r.items() if k != h("col_team")} for r in csv_rows]
+                {k: _typed(k, v) for k, v in r.items()
+                 if k not in (h("col_team"), h("col_rules_name"), h("col_rules_hash"))} for r in csv_rows]
             assert [r["_sheet"] for r in xlsx] == [r[h("col_team")] or h("no_team") for r in csv_rows]
             assert manifest["counts"]["list_rows_per_department"][dept] == len(csv_rows)
 
@@ -196,10 +199,19 @@ def test_the_rule_set_is_named_in_every_output(nights):
     files = [p for p in run.report_dir.iterdir()
              if p.name.startswith(("actions_", "notices_", "exclusions", "quarantine", "flags_"))]
     assert {p.name for p in files} >= {"exclusions.csv", "quarantine.csv", "notices_BUF.csv", "actions_DUBU.csv",
-                                       "actions_DUBU.json", "flags_BUF.xlsx"}
+                                       "actions_DUBU.json", "flags_BUF.xlsx", "flags_BUF.csv"}
+    stamped = 0
     for path in files:
         if path.suffix == ".xlsx":
-            text = " ".join(town.cells_of_overview(path))
+            assert f"{name} ({digest})" in " ".join(town.cells_of_overview(path)), path.name
+        elif path.suffix == ".json":
+            head = json.loads(path.read_text())
+            assert (head["rules_name"], head["rules_hash"]) == (name, digest), path.name
         else:
-            text = path.read_text(encoding="utf-8-sig")
-        assert name in text and digest in text, path.name
+            rows = town.read_csv(path)
+            header = path.read_text(encoding="utf-8-sig").splitlines()[0]
+            keys = ("rules_name", "rules_hash") if "rules_hash" in header else (h("col_rules_name"), h("col_rules_hash"))
+            assert keys[1] in header, path.name
+            assert all((r[keys[0]], r[keys[1]]) == (name, digest) for r in rows), path.name
+            stamped += len(rows)
+    assert stamped > 20
