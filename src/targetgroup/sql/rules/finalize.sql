@@ -49,10 +49,12 @@ protected as (
 consent as (
     -- refused or withdrawn, as consent_status says (a recorded consent in force before the extract)
     select c.rule_id, c.cpr, 'exclude', 'CONSENT_REFUSED',
-        'consent ' || any_value(s.consent) || ' (' || any_value(s.origin) || ')', null, null, null
+        if(any_value(s.origin) = 'recorded', 'consent ' || any_value(s.consent) || ' (record ' || any_value(s.consent_id) || ')',
+           'consent refused in ' || string_agg(distinct a.source, ', ' order by a.source)), null, null, null
     from rule_candidates as c
     join rule_meta as m using (rule_id)
     join consent_status as s using (cpr)
+    left join active_cases as a on a.cpr = c.cpr and a.consent = 'refused'
     where m.consent_refused = 'exclude' and s.consent in ('refused', 'withdrawn')
     group by c.rule_id, c.cpr
 ),
