@@ -345,7 +345,7 @@ def deliver(run: Run) -> dict[str, int]:
     run.timed("deliver", work)
     run.summary["flag_changes_per_department"] = status.change_counts_per_department(con, departments)
     per_dept = dict(con.execute("select department, count(distinct cpr) from caseworker_rows "
-                                "where change <> 'ended' group by 1").fetchall())
+                                "where change not in ('ended', 'awaiting') group by 1").fetchall())
     # citizens with a current flag in each department's caseworker list
     run.summary["flags_per_department"] = {d: int(per_dept.get(d, 0)) for d in departments}
     flags = run.summary["flags"]

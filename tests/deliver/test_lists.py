@@ -141,6 +141,7 @@ def test_family_rows_name_the_flagged_relatives_and_their_caseworkers(nights):
     job = {cpr_of(r): r for r in lists(night2, "JOB")[0]}
     child = buf[N1][h("col_relatives")]
     assert "mor: Mona Fiktiv" in child and "JOB: Jens Job (Team A)" in child
+    assert "søskende: Carl Fiktiv, 11 år — BUF: Søs Ærø (Familie Nord)" in child   # own department too
     if nights["rules"] == "odense":
         assert "far: Frode Fiktiv" in child and "SOC: Sara Soc (Voksen)" in child
     else:
@@ -154,6 +155,12 @@ def test_family_rows_name_the_flagged_relatives_and_their_caseworkers(nights):
         for row in lists(night2, dept)[0]:
             text = " ".join(str(v) for v in row.values())
             assert not re.search("Jobparat|Bostøtte|Forebyggende|Psykiatri", text)
+    # night 3: C1 (BUF case closed) and K3 (turned 18) left their family flags: no longer named
+    night3 = nights["runs"][3]
+    buf3 = {cpr_of(r): r for r in lists(night3, "BUF")[0]}
+    job3 = {cpr_of(r): r for r in lists(night3, "JOB")[0]}
+    assert "Carl" not in buf3[N1][h("col_relatives")] and "Carl" not in job3[M1][h("col_relatives")]
+    assert "Kurt" not in buf3[K4][h("col_relatives")] and "Kurt" not in job3[P3][h("col_relatives")]
     notice = [r for r in town.read_csv(night2.report_dir / "notices_BUF.csv")
               if r[h("col_cpr")] == f"{N1[:6]}-{N1[6:]}"]
     assert notice and "mor: Mona Fiktiv" in notice[0][h("col_relatives")]

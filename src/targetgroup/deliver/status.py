@@ -78,7 +78,8 @@ def change_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def change_counts_per_department(con: duckdb.DuckDBPyConnection, departments: list[str]) -> dict[str, dict[str, int]]:
-    """Per department: citizens with a new / continuing / ended flag in its caseworker list."""
+    """Per department: citizens with a new / continuing / ended flag (or awaiting consent) in its
+    caseworker list."""
     rows = con.execute("""select department, change_group, count(distinct cpr) from caseworker_rows
                           group by all""").fetchall() if has_table(con, "caseworker_rows") else []
     out = {d: {"new": 0, "continuing": 0, "ended": 0} for d in departments}

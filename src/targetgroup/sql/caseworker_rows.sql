@@ -72,18 +72,21 @@ contacts as (
 ),
 
 shown as (
-    -- may department `department`'s involvement with `cpr` be shown to `shown_to`?
+    -- may department `department`'s involvement with `cpr` be shown to `shown_to`? (its own
+    -- department's always is)
     select c.cpr, c.department, c.contact, l.department as shown_to,
-        case d.level
-            when 'shown' then 'shown'
-            when 'with_consent' then
-                if(tg_consent_covers(s.consent, coalesce(s.departments, []), c.department)
-                   and tg_consent_covers(s.consent, coalesce(s.departments, []), l.department), 'shown', 'no_consent')
-            else 'hidden'
+        case when c.department = l.department then 'shown' else
+            case d.level
+                when 'shown' then 'shown'
+                when 'with_consent' then
+                    if(tg_consent_covers(s.consent, coalesce(s.departments, []), c.department)
+                       and tg_consent_covers(s.consent, coalesce(s.departments, []), l.department), 'shown', 'no_consent')
+                else 'hidden'
+            end
         end as disclosure
     from contacts as c
-    join (select distinct department from listed) as l on l.department <> c.department
-    join disclosure_levels as d on d.shown = c.department and d.shown_to = l.department
+    cross join (select distinct department from listed) as l
+    left join disclosure_levels as d on d.shown = c.department and d.shown_to = l.department
     left join consent_status as s on s.cpr = c.cpr
 ),
 
@@ -95,7 +98,7 @@ others as (
             tg_join_sorted(list(x.contact) filter (where x.disclosure = 'shown'), '; '),
             if(bool_or(x.disclosure = 'no_consent'), any_value(w.text), null)) as others
     from listed as l
-    join shown as x on x.cpr = l.cpr and x.shown_to = l.department
+    join shown as x on x.cpr = l.cpr and x.shown_to = l.department and x.department <> l.department
     cross join (select text from words where code = 'not_shown_no_consent') as w
     group by l.cpr, l.department
 ),
