@@ -65,10 +65,11 @@ def test_flag_lists_hold_only_citizens_the_department_serves(tiny, tmp_path):
     run = run_pipeline(_settings(tiny, tmp_path))
     job = pd.read_csv(run.report_dir / "flags_JOB.csv", encoding="utf-8-sig", dtype=str)
     buf = pd.read_csv(run.report_dir / "flags_BUF.csv", encoding="utf-8-sig", dtype=str)
-    assert sorted(job["cpr"]) == ["010180-0001", "030390-0004"]
+    assert sorted(job["CPR-nr."]) == ["010180-0001", "030390-0004"]
     assert buf.empty  # the BUF child is not flagged; BUF serves no flagged citizen
-    row = job.set_index("cpr").loc["010180-0001"]
-    assert row["other_departments"] == "SOC" and row["other_contacts"] == "SOC: Sara Soc (Voksen)"
+    row = job.set_index("CPR-nr.").loc["010180-0001"]
+    assert row["Andre forvaltninger (sagsbehandler, team)"] == "SOC: Sara Soc (Voksen)"
+    assert row["Status"] == "Ny" and row["Team"] == "Team A"
     assert (run.report_dir / "flags_JOB.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM for Excel
 
 

@@ -150,11 +150,33 @@ class Quality(_Strict):
     min_rows: int = Field(1, ge=0)
 
 
+Level = Literal["shown", "with_consent", "hidden"]
+
+
+class Disclosure(_Strict):
+    """The optional `disclosure:` section: whose involvement a caseworker list may show.
+
+    For a citizen in department D's list, department X's involvement (X's caseworker and team,
+    never case details) is shown at the level `to[X][D]`, else `departments[X]`, else `default`:
+    shown, with_consent (only when the citizen's consent is given and covers X), or hidden.
+    """
+
+    default: Level = "shown"
+    departments: dict[str, Level] = {}
+    to: dict[str, dict[str, Level]] = {}
+
+    def level(self, shown: str, to: str) -> Level:
+        """How department `shown`'s involvement may be shown to department `to`'s caseworkers."""
+        return self.to.get(shown, {}).get(to) or self.departments.get(shown) or self.default
+
+
 class SourcesConfig(_Strict):
     """The whole sources file. `base` is the folder relative paths are resolved against.
 
     `markings` (optional) lists the coordinated-course markings each case system holds today;
-    `suppressions` (optional) is the folder of the departments' removal files (CSV).
+    `suppressions` (optional) is the folder of the departments' removal files (CSV);
+    `consents` (optional) the folder of the departments' consent records (CSV, docs/consent.md);
+    `disclosure` (optional) the disclosure policy (`Disclosure`).
     """
 
     departments: dict[FileCode, Department]
@@ -162,6 +184,8 @@ class SourcesConfig(_Strict):
     sources: list[CaseSource]
     markings: list[MarkingSource] = []
     suppressions: PathText | None = None
+    consents: PathText | None = None
+    disclosure: Disclosure = Disclosure()
     quality: Quality = Quality()
     file: Path = Path("sources.yaml")
     base: Path = Path(".")
@@ -230,6 +254,19 @@ def _check_quality(config: SourcesConfig, lines: dict[KeyPath, int]) -> None:
                               hint=f"use one of {', '.join(EXPECTATIONS)}, optionally as <source>.<expectation>")
 
 
+def _check_disclosure(config: SourcesConfig, lines: dict[KeyPath, int]) -> None:
+    """Every department the disclosure policy names must be declared."""
+    named: list[tuple[KeyPath, str]] = [(("disclosure", "departments", d), d) for d in config.disclosure.departments]
+    for shown, targets in config.disclosure.to.items():
+        named.append((("disclosure", "to", shown), shown))
+        named += [(("disclosure", "to", shown, d), d) for d in targets]
+    for key_path, dept in named:
+        if dept not in config.departments:
+            raise ConfigError(f"unknown department '{dept}' in the disclosure policy", file=config.file,
+                              key=dotted(key_path), line=line_of(lines, key_path),
+                              hint=f"use one of {', '.join(config.departments)}")
+
+
 def _check_consistency(config: SourcesConfig, lines: dict[KeyPath, int], check_files: bool) -> None:
     file = config.file
     seen: set[str] = set()
@@ -261,6 +298,7 @@ def _check_consistency(config: SourcesConfig, lines: dict[KeyPath, int], check_f
                               line=line_of(lines, key), hint="give every extract its own name")
         seen.add(marking.name)
     _check_quality(config, lines)
+    _check_disclosure(config, lines)
     if check_files:
         extracts: list[tuple[KeyPath, Extract]] = [(("persons",), config.persons)]
         extracts += [(("sources", i), s) for i, s in enumerate(config.sources)]

@@ -62,6 +62,7 @@ def write(run: Run, status: str, final: Path, error: TargetGroupError | None = N
             "flags": run.summary.get("flags", {}),
             "flags_per_department": run.summary.get("flags_per_department", {}),
             "flag_changes_per_department": run.summary.get("flag_changes_per_department", {}),
+            "list_rows_per_department": run.manifest.pop("list_rows_per_department", {}),
         },
         **run.manifest,
         "outputs": [p.name for p in run.outputs],

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import duckdb
 
+from targetgroup import consent
 from targetgroup import extract as extract_stage
 from targetgroup import interrupts, privacy, reader, runfolder
 from targetgroup import manifest as run_manifest
@@ -317,6 +318,9 @@ def identify(run: Run) -> dict[str, int]:
     def work() -> None:
         params = {"as_of": run.settings.as_of}
         run_sql(run.con, "active.sql", params)
+        folder = run.config.base / run.config.consents if run.config.consents else None
+        run.summary["consents_imported"] = consent.import_files(run.con, run.config, folder,
+                                                                run.settings.warehouse_path)
         rule_counts.update(evaluate(run.con, loaded, run.config, run.settings.as_of, run.settings.warehouse_path))
     run.timed("identify", work)
     counts = dict(zip(("active_cases", "targets", "citizens_flagged"), run.con.execute(
@@ -325,6 +329,7 @@ def identify(run: Run) -> dict[str, int]:
     run.manifest["rules"] = {"name": loaded.rules.name, "file": str(loaded.file), "hash": loaded.hash,
                              "rules": [r.id for r in loaded.rules.rules], "counts": rule_counts}
     run.commit_steps.append(store_history(run.run_id, run.settings.as_of))
+    run.commit_steps.append(consent.store_step)
     run.commit_steps.append(store_family_key)
     run.progress("identify", f"{counts['citizens_flagged']:,} citizens in the target group")
     return counts
@@ -370,6 +375,7 @@ def deliver(run: Run) -> dict[str, int]:
     departments = list(run.config.departments)
     titles = run.summary.get("rule_titles") or _rule_titles(con)
     rules_hash = run.summary.get("rules_hash")
+    rules = (run.summary.get("rules_name"), rules_hash)
 
     gate_verdict(run)   # a no-op when the run has waited for the quality gate already
 
@@ -379,11 +385,13 @@ def deliver(run: Run) -> dict[str, int]:
         status.build_courses(con, settings.as_of)
         changes = status.change_counts(con)
         run.summary.setdefault("flags", changes)
-        run.outputs.extend(reports.write_flag_lists(con, departments, run.report_dir).values())
-        run.progress("deliver: Excel lists", "started")
-        excel.prepare_rows(con, settings.as_of, settings.lang, titles)
+        run.progress("deliver: caseworker lists", "started")
+        excel.prepare_rows(con, settings.as_of, settings.lang, {**status.old_rule_titles(con), **titles},
+                           run.config.disclosure, departments, rules)
         run.outputs.extend(excel.write_workbooks(con, departments, run.report_dir, settings.lang,
-                                                 settings.as_of).values())
+                                                 settings.as_of, rules).values())
+        run.outputs.extend(reports.write_flag_lists(con, departments, run.report_dir, settings.lang).values())
+        run.manifest["list_rows_per_department"] = reports.list_rows(con, departments)
         run.progress("deliver: leadership report", "started")
         fig = figures.collect(con, run.run_id, settings.as_of, run.summary["flags"],
                               disclosure.rounding_key(settings.warehouse_path), out=settings.out)
@@ -408,16 +416,17 @@ def deliver(run: Run) -> dict[str, int]:
             run.outputs.extend(files)
             run.manifest["analyst_outputs"] = {"written": True, "files": [f"analyst/{f.name}" for f in files]}
             run.commit_steps.append(analyst.store_pseudonyms)
-        run.outputs.append(reports.write_exclusions(con, run.report_dir))
+        run.outputs.append(reports.write_exclusions(con, run.report_dir, settings.lang, rules))
+        reports.stamp_rules(run.report_dir / "quarantine.csv", rules)
         if "register" in run.summary:
             run.outputs.extend(action_files.write_actions(con, run.config, run.report_dir,
-                                                          run_id=run.run_id, as_of=settings.as_of))
+                                                          run_id=run.run_id, as_of=settings.as_of, rules=rules))
             run.outputs.extend(action_files.write_reconcile(con, run.config, run.report_dir))
-            run.outputs.extend(action_files.write_notices(con, departments, run.report_dir))
+            run.outputs.extend(action_files.write_notices(con, departments, run.report_dir, settings.lang, rules))
     run.timed("deliver", work)
     run.summary["flag_changes_per_department"] = status.change_counts_per_department(con, departments)
     per_dept = dict(con.execute("select department, count(distinct cpr) from caseworker_rows "
-                                "where change <> 'ended' group by 1").fetchall())
+                                "where change not in ('ended', 'awaiting') group by 1").fetchall())
     # citizens with a current flag in each department's caseworker list
     run.summary["flags_per_department"] = {d: int(per_dept.get(d, 0)) for d in departments}
     flags = run.summary["flags"]

@@ -43,10 +43,11 @@ def test_six_nights(town: Town, tmp_path: Path):
                          (2, "open", NIGHTS[3], None, "updated: BUF joined")]
     assert open_flags(town)[G][0] == first[G][0]  # same flag, new version
     soc_notices = rows(n3.report_dir / "notices_SOC.csv")
-    assert {(r["notice"], r["cpr"], r["detail"]) for r in soc_notices if r["cpr"] == "010180-0001"} == {
-        ("flag ended", "010180-0001", "case closed in JOB"),
-        ("case closed in another department", "010180-0001", "JOB case closed (caseworker Jens Job, team Team A)")}
-    assert any(r["notice"] == "flag updated" and r["cpr"] == "070790-0008" for r in soc_notices)
+    assert {(r["Besked"], r["CPR-nr."], r["Detaljer"]) for r in soc_notices if r["CPR-nr."] == "010180-0001"} == {
+        ("Markering afsluttet", "010180-0001", "sagen i JOB er lukket"),
+        ("Sag lukket i anden forvaltning", "010180-0001", "sagen i JOB er lukket (sagsbehandler Jens Job, team Team A)")}
+    assert any(r["Besked"] == "Markering ændret" and r["CPR-nr."] == "070790-0008" and r["Detaljer"] == "BUF er kommet til"
+               for r in soc_notices)
 
     # night 4: a caseworker removes C on the command line; JOB's removal file removes D until night 6
     removal_c = ops.add_suppression(town.warehouse, cpr=C, rule_id=RULE, removed_by="Jens Job",

@@ -34,12 +34,13 @@ def test_default_rules_reproduce_two_departments_and_every_output_carries_the_ha
     digest = run.summary["rules_hash"]
     assert len(digest) == 64
     flags = rows(run.report_dir / "flags_JOB.csv")
-    assert {r["cpr"].replace("-", "") for r in flags} == set(EXPECTED_DEFAULT)
-    assert {r["rules_hash"] for r in flags} == {digest}
-    assert {r["reason_codes"] for r in flags} == {"DEPTS_GE_2 ACTIVE_JOB ACTIVE_SOC"}
+    assert {r["CPR-nr."].replace("-", "") for r in flags} == set(EXPECTED_DEFAULT)
+    assert {r["Regelsættets hash"] for r in flags} == {digest}
+    assert {r["Begrundelse"] for r in flags} == {"aktive sager i mindst to forvaltninger; aktiv sag i JOB; aktiv sag i SOC"}
     assert {r["rules_hash"] for r in rows(run.report_dir / "leadership_counts.csv")} == {digest}
     excluded = rows(run.report_dir / "exclusions.csv")
-    assert sorted(r["reason_code"] for r in excluded) == ["DEAD", "MOVED_AWAY"]
+    assert sorted(r["Begrundelse"] for r in excluded) == ["død", "fraflyttet kommunen"]
+    assert {r["Regelsættets hash"] for r in excluded} == {digest}
     con = duckdb.connect(str(run.settings.warehouse_path), read_only=True)
     columns = [c[0] for c in con.execute("select * from targets limit 0").description]
     assert columns[2:2 + len(CONTRACT)] == CONTRACT and "rules_hash" in columns
@@ -70,8 +71,9 @@ def test_persistence_needs_the_previous_committed_run(tiny, tmp_path):
     second = run_pipeline(RunSettings(as_of=date(2026, 11, 2), **settings))
     # 0101800001's SOC case ended on 2026-11-01: only 0303900004 held on both runs
     flags = rows(second.report_dir / "flags_SOC.csv")
-    assert [(r["cpr"], r["reason_codes"]) for r in flags] == \
-        [("030390-0004", "DEPTS_GE_2 ACTIVE_JOB ACTIVE_SOC PERSISTENT_2_RUNS")]
+    assert [(r["CPR-nr."], r["Begrundelse"]) for r in flags] == [
+        ("030390-0004", "aktive sager i mindst to forvaltninger; aktiv sag i JOB; aktiv sag i SOC; "
+                        "opfyldt i 2 kørsler i træk")]
 
 
 def test_run_with_a_broken_rule_file_fails_before_anything_is_stored(tiny, tmp_path):

@@ -26,7 +26,8 @@ def stopped(n, exc_type):
 
 def report_rows(run) -> list[dict]:
     with (run.report_dir / "quarantine.csv").open(encoding="utf-8-sig") as fh:
-        return list(csv.DictReader(fh))
+        # the rule set's name and hash close every row (issue 12); the rest is the gate's
+        return [{k: v for k, v in r.items() if k not in ("rules_name", "rules_hash")} for r in csv.DictReader(fh)]
 
 
 

@@ -104,6 +104,7 @@ from targetgroup.cli import rules as _rules  # noqa: E402,F401
 from targetgroup.cli import register as _register  # noqa: E402,F401
 from targetgroup.cli import validate as _validate  # noqa: E402,F401
 from targetgroup.cli import disclosure as _disclosure  # noqa: E402,F401
+from targetgroup.cli import consent as _consent  # noqa: E402,F401
 
 
 def entry() -> None:

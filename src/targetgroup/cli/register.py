@@ -108,7 +108,8 @@ def history(
     out: OutOpt = Path("reports"),
     warehouse: WarehouseOpt = None,
 ) -> None:
-    """Show one citizen's flags, markings, removals and actions over time (terminal only, never logged)."""
+    """Show one citizen's flags, markings, removals, actions, family flags left and consent records
+    over time (terminal only, never logged)."""
     from targetgroup import cpr as cpr_module  # noqa: PLC0415
     from targetgroup.register import suppress as ops  # noqa: PLC0415
 
@@ -122,6 +123,8 @@ def history(
         "markings": ("system", "code", "start", "from", "to", "status", "reason", "end reason"),
         "removals": ("id", "rule", "by", "reason", "until", "created", "state"),
         "actions": ("as-of", "system", "action", "code", "start", "end", "reason"),
+        "left family flags": ("flag", "version", "rule", "left on", "member's end reason"),
+        "consents": ("id", "consent", "departments", "by", "department", "given on", "until", "origin"),
     }
     if not any(found.values()):
         stdout.print(f"{cpr_module.mask(value)} has never been flagged.")

@@ -74,12 +74,33 @@ def explain(
                                   started_at=run.started_at)
             loaded = load_rules(settings.rules, run.config)
             result = explain_citizen(run.con, value, loaded, settings.as_of)
+            consents = consent_lines(run.con, value)
     except Exception as exc:  # noqa: BLE001
         if run is not None:
             run.discard()
         fail(exc)
     run.discard()   # removes the run's staging folder, DuckDB's spill included
     render(result, loaded.rules.name)
+    for line in consents:
+        stdout.print(line)
+
+
+def consent_lines(con, cpr: str) -> list[str]:
+    """Consent on D (and which record or extract decided it), then every recorded consent."""
+    status = con.execute("""select consent, departments, origin, consent_id, until from consent_status
+                            where cpr = ?""", [cpr]).fetchone()
+    if status is None:
+        lines = ["\n[bold]Consent[/] on D: unknown (no record in force, no consent value in an active case)"]
+    else:
+        covers = ", ".join(status[1]) or "all departments"
+        source = f"record {status[3]}" if status[2] == "recorded" else "the extracts' consent column"
+        lines = [f"\n[bold]Consent[/] on D: {status[0]} ({covers}; from {source}"
+                 + (f"; until {status[4]}" if status[4] else "") + ")"]
+    for r in con.execute("""select consent_id, consent, departments, recorded_by, recorded_on, until, origin
+                            from consent_records where cpr = ? order by recorded_on, consent_id""", [cpr]).fetchall():
+        lines.append(f"  {r[0]}: {r[1]} ({', '.join(r[2]) or 'all departments'}) recorded by {r[3]} on {r[4]}"
+                     + (f", until {r[5]}" if r[5] else "") + f" [{r[6]}]")
+    return lines
 
 
 def render(result, rules_name: str) -> None:

@@ -1,10 +1,11 @@
 """Caseworker lists: one Excel workbook per department per run, an overview sheet and a sheet per team.
 
-    prepare_rows(con, as_of, lang, rule_titles)   -> table caseworker_rows (sql/caseworker_rows.sql)
-    write_workbooks(con, departments, out_dir, lang, as_of) -> {department: path of flags_<DEPT>.xlsx}
+    prepare_rows(con, as_of, lang, rule_titles, disclosure, rules)  -> table caseworker_rows (sql/caseworker_rows.sql)
+    write_workbooks(con, departments, out_dir, lang, as_of, rules)  -> {department: path of flags_<DEPT>.xlsx}
 
 Only citizens the department already serves are listed (see the SQL). Headings and words come
 from deliver.texts in the run's language. Dates are real Excel dates; files are mode 600.
+The CSV list (deliver.reports.write_flag_lists) holds the same rows and columns, plus the team.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
+from targetgroup.config import Disclosure
 from targetgroup.deliver import texts
 from targetgroup.deliver.files import create_private
 from targetgroup.warehouse import run_sql, sql_text
@@ -34,12 +36,23 @@ COLUMNS = [
     ("rule_title", "col_rule", "text"),
     ("reason", "col_reason", "text"),
     ("others", "col_others", "text"),
+    ("relatives", "col_relatives", "text"),
     ("consent", "col_consent", "text"),
     ("flag_valid_from", "col_since", "date"),
     ("ended_on", "col_ended_on", "date"),
     ("end_reason_text", "col_end_reason", "text"),
+    ("transition_due", "col_transition_due", "date"),
+    ("review_due", "col_review_due", "date"),
     ("family_id", "col_family", "text"),
+    ("flag_id", "col_flag", "text"),
 ]
+CHANGES = ["new", "continuing", "updated", "ended", "awaiting"]
+WORDS = ["given", "refused", "withdrawn", "unknown", "until", "years", "not_shown_no_consent", "awaiting_reason",
+         "rel_mother", "rel_father", "rel_child", "rel_sibling", "rel_coparent", "rel_household", "all_rules", "no_team",
+         "action_exclude", "action_include", "action_ignored", "action_await", "notice_new", "notice_updated",
+         "notice_ended", "notice_case_closed", "case_closed_detail"]
+ORDER = ("case change_group when 'new' then 0 when 'continuing' then 1 when 'awaiting' then 2 else 3 end, "
+         "caseworker, cpr, rule_id, flag_id")
 DATE_FORMAT = "dd-mm-yyyy"
 MIN_WIDTH, MAX_WIDTH = 8, 60
 
@@ -51,20 +64,31 @@ def _lookup(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> N
 
 
 def prepare_rows(con: duckdb.DuckDBPyConnection, as_of: date, lang: str,
-                 rule_titles: dict[str, dict[str, str]] | None = None) -> int:
-    """Fill the word tables for `lang` and build `caseworker_rows`; returns its row count."""
+                 rule_titles: dict[str, dict[str, str]] | None = None, disclosure: Disclosure | None = None,
+                 departments: list[str] | None = None, rules: tuple[str | None, str | None] = (None, None)) -> int:
+    """Fill the word tables for `lang` and the disclosure levels, build `caseworker_rows`; returns its rows.
+
+    `rules` is the run's rule set (name, hash), written into every row of the CSV list.
+    """
     codes = [r[0] for r in con.execute(
         """select distinct code from (select unnest(reason_codes) as code from targets
-                                      union all select end_reason from flag_status)
+                                      union all select end_reason from flag_status
+                                      union all select reason_code from exclusions)
            where code is not null""").fetchall()]
     _lookup(con, "reason_words", texts.reason_lookup(codes, lang))
-    _lookup(con, "change_words", texts.word_lookup(["new", "continuing", "updated", "ended"], lang))
-    _lookup(con, "consent_words", texts.word_lookup(["given", "refused"], lang))
-    rules = sorted(r[0] for r in con.execute("select distinct rule_id from flag_status").fetchall())
+    _lookup(con, "change_words", texts.word_lookup(CHANGES, lang))
+    _lookup(con, "words", texts.word_lookup(WORDS, lang))
+    rules_ids = sorted(r[0] for r in con.execute(
+        "select distinct rule_id from flag_status union select distinct rule_id from exclusions").fetchall())
     _lookup(con, "rule_words", pd.DataFrame({
-        "rule_id": pd.Series(rules, dtype="string"),
-        "text": pd.Series([texts.rule_title(r, lang, rule_titles) for r in rules], dtype="string")}))
-    run_sql(con, "caseworker_rows.sql", {"as_of": as_of})
+        "rule_id": pd.Series(rules_ids, dtype="string"),
+        "text": pd.Series([texts.rule_title(r, lang, rule_titles) for r in rules_ids], dtype="string")}))
+    policy = disclosure or Disclosure()
+    depts = departments or sorted({r[0] for r in con.execute("select distinct department from active_cases").fetchall()})
+    _lookup(con, "disclosure_levels", pd.DataFrame(
+        [(a, b, policy.level(a, b)) for a in depts for b in depts if a != b] or [("", "", "shown")],
+        columns=["shown", "shown_to", "level"]).astype("string"))
+    run_sql(con, "caseworker_rows.sql", {"as_of": as_of, "rules_name": rules[0], "rules_hash": rules[1]})
     return con.execute("select count(*) from caseworker_rows").fetchone()[0]
 
 
@@ -84,7 +108,7 @@ def sheet_names(teams: list[str | None], lang: str) -> dict[str | None, str]:
 
 
 def write_workbooks(con: duckdb.DuckDBPyConnection, departments: list[str], out_dir: Path,
-                    lang: str, as_of: date) -> dict[str, Path]:
+                    lang: str, as_of: date, rules: tuple[str | None, str | None] = (None, None)) -> dict[str, Path]:
     """Write flags_<DEPT>.xlsx for every department (also when empty); returns the paths.
 
     xlsxwriter lays out each workbook (overview, headings, formats, widths, filters) and DuckDB
@@ -94,7 +118,7 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, departments: list[str], out_
     """
     paths = {dept: out_dir / f"flags_{dept}.xlsx" for dept in departments}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        jobs = [pool.submit(_compress, *_write_workbook(con, paths[dept], dept, lang, as_of))
+        jobs = [pool.submit(_compress, *_write_workbook(con, paths[dept], dept, lang, as_of, rules))
                 for dept in departments]
         for job in jobs:
             job.result()
@@ -102,12 +126,13 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, departments: list[str], out_
 
 
 def _team_counts(con: duckdb.DuckDBPyConnection, dept: str) -> list[tuple]:
-    """Per team of `dept` (teams sorted, no team last): new, continuing, ended, citizens, rows, and
-    the widest value of each column."""
+    """Per team of `dept` (teams sorted, no team last): new, continuing, ended, awaiting consent,
+    citizens, rows, and the widest value of each column."""
     widths = ", ".join(f"max(length({_as_text(field, kind)}))" for field, _, kind in COLUMNS)
     return con.execute(f"""
         select team, count(*) filter (where change_group = 'new'), count(*) filter (where change_group = 'continuing'),
-            count(*) filter (where change_group = 'ended'), count(distinct cpr), count(*), {widths}
+            count(*) filter (where change_group = 'ended'), count(*) filter (where change_group = 'awaiting'),
+            count(distinct cpr), count(*), {widths}
         from caseworker_rows where department = ? group by team order by team nulls last""", [dept]).fetchall()
 
 
@@ -116,7 +141,7 @@ def _as_text(field: str, kind: str) -> str:
 
 
 def _write_workbook(con: duckdb.DuckDBPyConnection, path: Path, dept: str, lang: str,
-                    as_of: date) -> tuple[Path, dict[str, bytes]]:
+                    as_of: date, rules: tuple[str | None, str | None]) -> tuple[Path, dict[str, bytes]]:
     """Lay out the workbook with xlsxwriter; return it with the sheet XML files to splice in."""
     counts = _team_counts(con, dept)
     teams = [row[0] for row in counts]
@@ -131,7 +156,7 @@ def _write_workbook(con: duckdb.DuckDBPyConnection, path: Path, dept: str, lang:
         "date": book.add_format({"num_format": DATE_FORMAT}),
         "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
     }
-    _overview(book, fmt, counts, names, dept, lang, as_of)
+    _overview(book, fmt, counts, names, dept, lang, as_of, rules)
     for row in counts:
         _team_sheet(book, fmt, row, names[row[0]], lang)
     book.close()
@@ -179,20 +204,23 @@ def _compress(path: Path, splice: dict[str, tuple[str, int]]) -> None:
 
 
 def _overview(book: xlsxwriter.Workbook, fmt: dict, counts: list[tuple], names: dict, dept: str,
-              lang: str, as_of: date) -> None:
+              lang: str, as_of: date, rules: tuple[str | None, str | None]) -> None:
     sheet = book.add_worksheet(texts.t("overview", lang))
     sheet.write(0, 0, texts.t("list_title", lang, dept=dept, as_of=f"{as_of:%d-%m-%Y}"), fmt["title"])
-    sheet.merge_range(1, 0, 1, 5, texts.t("list_intro", lang, dept=dept), fmt["wrap"])
+    sheet.merge_range(1, 0, 1, 6, texts.t("list_intro", lang, dept=dept), fmt["wrap"])
     sheet.set_row(1, 60)
+    sheet.merge_range(2, 0, 2, 6, texts.t("list_statuses", lang), fmt["wrap"])
+    sheet.set_row(2, 75)
+    sheet.write(3, 0, f"{texts.t('rule_set_label', lang)}: {rules[0] or ''} ({rules[1] or ''})")
     heads = [texts.t("sheet", lang), texts.t("new", lang), texts.t("continuing", lang),
-             texts.t("ended", lang), texts.t("citizens", lang), texts.t("rows", lang)]
-    sheet.write_row(3, 0, heads, fmt["head"])
-    for i, row in enumerate(counts, start=4):
-        sheet.write_row(i, 0, [names[row[0]], *row[1:6]])
+             texts.t("ended", lang), texts.t("awaiting", lang), texts.t("citizens", lang), texts.t("rows", lang)]
+    sheet.write_row(5, 0, heads, fmt["head"])
+    for i, row in enumerate(counts, start=6):
+        sheet.write_row(i, 0, [names[row[0]], *row[1:7]])
     if not names:
-        sheet.write(4, 0, texts.t("none", lang))
+        sheet.write(6, 0, texts.t("none", lang))
     sheet.set_column(0, 0, 32)
-    sheet.set_column(1, 5, 12)
+    sheet.set_column(1, 6, 12)
 
 
 def _team_sheet(book: xlsxwriter.Workbook, fmt: dict, row: tuple, name: str, lang: str) -> None:
@@ -200,12 +228,12 @@ def _team_sheet(book: xlsxwriter.Workbook, fmt: dict, row: tuple, name: str, lan
     sheet = book.add_worksheet(name)
     heads = [texts.t(key, lang) for _, key, _ in COLUMNS]
     sheet.write_row(0, 0, heads, fmt["head"])
-    widest = row[6:]
+    widest = row[7:]
     for col, (_, _, kind) in enumerate(COLUMNS):
         width = max(len(heads[col]), widest[col] or 0) + 2
         if kind == "date":
             width = max(width, 12)
         sheet.set_column(col, col, min(max(width, MIN_WIDTH), MAX_WIDTH), fmt["date"] if kind == "date" else None)
     sheet.freeze_panes(1, 2)
-    sheet.autofilter(0, 0, max(row[5], 1), len(COLUMNS) - 1)
+    sheet.autofilter(0, 0, max(row[6], 1), len(COLUMNS) - 1)
     sheet.set_row(0, 30)

@@ -44,11 +44,19 @@ def load_history(con: duckdb.DuckDBPyConnection, warehouse: Path) -> int:
             f"""select run_id, as_of, started_at, targets, citizens_flagged, flags_new, flags_continuing,
                        flags_ended, report_dir from {ALIAS}.runs where status = 'committed'""" if runs else HIST_RUNS_EMPTY))
         con.execute("create or replace temp table hist_targets as " + (
-            f"""select run_id, as_of, rule_id, subject_id, cpr, family_id, departments from {ALIAS}.targets
+            f"""select run_id, as_of, rule_id, subject_id, cpr, family_id, departments{_titles(con)} from {ALIAS}.targets
                 where run_id in (select run_id from hist_runs)""" if targets else HIST_TARGETS_EMPTY))
         con.execute("create or replace temp table hist_flags as " + (
             f"select flag_id, rule_id, valid_from, valid_to from {ALIAS}.flags" if flags else HIST_FLAGS_EMPTY))
     return con.execute("select count(*) from hist_runs").fetchone()[0]
+
+
+def _titles(con: duckdb.DuckDBPyConnection) -> str:
+    """', rule_title_da, rule_title_en' when the warehouse's targets have them (older ones do not)."""
+    found = {r[0] for r in con.execute(
+        "select column_name from duckdb_columns() where database_name = ? and table_name = 'targets'",
+        [ALIAS]).fetchall()}
+    return ", rule_title_da, rule_title_en" if {"rule_title_da", "rule_title_en"} <= found else ""
 
 
 def build_courses(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
@@ -70,10 +78,22 @@ def change_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def change_counts_per_department(con: duckdb.DuckDBPyConnection, departments: list[str]) -> dict[str, dict[str, int]]:
-    """Per department: citizens with a new / continuing / ended flag in its caseworker list."""
+    """Per department: citizens with a new / continuing / ended flag (or awaiting consent) in its
+    caseworker list."""
     rows = con.execute("""select department, change_group, count(distinct cpr) from caseworker_rows
                           group by all""").fetchall() if has_table(con, "caseworker_rows") else []
     out = {d: {"new": 0, "continuing": 0, "ended": 0} for d in departments}
     for dept, change, n in rows:
         out.setdefault(dept, {"new": 0, "continuing": 0, "ended": 0})[change] = int(n)
     return out
+
+
+def old_rule_titles(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
+    """Titles of the rules earlier runs used (from `hist_targets`), for flags of a rule the
+    current rule set no longer has (a rule-set switch ends them)."""
+    columns = {r[0] for r in con.execute("describe hist_targets").fetchall()}
+    if not {"rule_title_da", "rule_title_en"} <= columns:
+        return {}
+    rows = con.execute("""select rule_id, any_value(rule_title_da), any_value(rule_title_en) from hist_targets
+                          where rule_title_da is not null group by rule_id""").fetchall()
+    return {rule: {"da": da, "en": en} for rule, da, en in rows}

@@ -11,6 +11,8 @@ unknown code is shown as it is, so a new rule never breaks a list; add its words
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 LANGS = ("da", "en")
@@ -24,7 +26,25 @@ TEXTS: dict[str, tuple[str, str]] = {
     # consent
     "given": ("givet", "given"),
     "refused": ("afvist", "refused"),
+    "withdrawn": ("trukket tilbage", "withdrawn"),
     "unknown": ("ukendt", "unknown"),
+    "until": ("til", "until"),
+    "awaiting": ("Afventer samtykke", "Awaiting consent"),
+    "awaiting_reason": ("reglen kræver samtykke, og der er ikke givet samtykke",
+                        "the rule requires consent, and no consent is given"),
+    "not_shown_no_consent": ("ikke vist (intet samtykke)", "not shown (no consent)"),
+    "years": ("år", "years"),
+    "rel_mother": ("mor", "mother"),
+    "rel_father": ("far", "father"),
+    "rel_child": ("barn", "child"),
+    "rel_sibling": ("søskende", "sibling"),
+    "rel_coparent": ("medforælder", "co-parent"),
+    "rel_household": ("husstand", "household"),
+    "all_rules": ("alle regler", "all rules"),
+    "action_exclude": ("undtaget", "excluded"),
+    "action_include": ("tilføjet manuelt", "included by hand"),
+    "action_ignored": ("ikke brugt", "not used"),
+    "action_await": ("afventer samtykke", "awaiting consent"),
     # caseworker list headings
     "col_change": ("Status", "Status"),
     "col_cpr": ("CPR-nr.", "CPR no."),
@@ -40,6 +60,38 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col_ended_on": ("Afsluttet den", "Ended on"),
     "col_end_reason": ("Årsag til afslutning", "Why it ended"),
     "col_family": ("Familie-id", "Family id"),
+    "col_flag": ("Markerings-id", "Flag id"),
+    "col_relatives": ("Familie: markerede medlemmer (forvaltning: sagsbehandler, team)",
+                      "Family: flagged members (department: caseworker, team)"),
+    "col_transition_due": ("Overgang (16 / 17½ år) den", "Age transition (16 / 17½) on"),
+    "col_review_due": ("Revurderes senest", "Review due"),
+    "col_rules_name": ("Regelsæt", "Rule set"),
+    "col_rules_hash": ("Regelsættets hash", "Rule set hash"),
+    "col_action": ("Handling", "Action"),
+    "col_added_by": ("Tilføjet af", "Added by"),
+    "col_list_file": ("Liste", "List file"),
+    "col_list_line": ("Linje", "Line"),
+    "col_notice": ("Besked", "Notice"),
+    "col_detail": ("Detaljer", "Detail"),
+    "rule_set_label": ("Regelsæt", "Rule set"),
+    "list_statuses": ("Status: 'Ny' = markeret for første gang i denne kørsel. 'Fortsat' = markeret før og "
+                      "uændret. 'Ændret' = markeret før, men forvaltninger eller familiemedlemmer bag "
+                      "markeringen har ændret sig. 'Afsluttet' = markeringen er afsluttet i denne kørsel "
+                      "(årsag i kolonnen 'Årsag til afslutning'). 'Afventer samtykke' = opfylder en regel, "
+                      "der kræver samtykke, men borgeren har ikke givet samtykke: ikke markeret.",
+                      "Status: 'New' = flagged for the first time in this run. 'Continuing' = flagged before "
+                      "and unchanged. 'Updated' = flagged before, but the departments or family members "
+                      "behind the flag changed. 'Ended' = the flag ended in this run (see 'Why it ended'). "
+                      "'Awaiting consent' = meets a rule that requires consent, but the citizen has not "
+                      "given it: not flagged."),
+    # notices
+    "notice_new": ("Ny markering", "New flag"),
+    "notice_updated": ("Markering ændret", "Flag updated"),
+    "flag_ended": ("Markering afsluttet", "Flag ended"),
+    "notice_ended": ("Markering afsluttet", "Flag ended"),
+    "notice_case_closed": ("Sag lukket i anden forvaltning", "Case closed in another department"),
+    "case_closed_detail": ("sagen i {dept} er lukket (sagsbehandler {caseworker}, team {team})",
+                           "case closed in {dept} (caseworker {caseworker}, team {team})"),
     "no_team": ("Uden team", "No team"),
     "overview": ("Oversigt", "Overview"),
     "list_title": ("Målgruppe for sammenhængende borgerforløb — {dept} — opgjort {as_of}",
@@ -130,7 +182,59 @@ REASONS: dict[str, tuple[str, str]] = {
     "rule set changed": ("regelsættet er ændret", "rule set changed"),
     "no longer part of the family flag": ("ikke længere en del af familiens markering",
                                           "no longer part of the family flag"),
+    "rule set changed": ("regelsættet er skiftet", "rule set changed"),
+    # rule reason codes (rules/compile.py, sql/rules/*.sql; docs/rules.md)
+    "FAMILY_CHILD": ("barn i familien", "child in the family"),
+    "FAMILY_PARENT": ("forælder i familien", "parent in the family"),
+    "FAMILY_VIA_MOTHER": ("via mor", "via the mother"),
+    "FAMILY_VIA_FATHER": ("via far", "via the father"),
+    "FAMILY_VIA_HOUSEHOLD": ("via husstanden", "via the household"),
+    "PROTECTED": ("navne- og adressebeskyttelse", "name and address protection"),
+    "MANUAL_INCLUDE": ("tilføjet manuelt", "included by hand"),
+    "MANUAL_EXCLUDE": ("undtaget manuelt", "excluded by hand"),
+    "DEAD": ("død", "died"),
+    "MOVED_AWAY": ("fraflyttet kommunen", "moved away"),
+    "NOT_RESIDENT": ("ikke bosat i kommunen på opgørelsesdatoen", "not resident on the as-of date"),
+    "CONSENT_REFUSED": ("samtykke afvist eller trukket tilbage", "consent refused or withdrawn"),
+    "AWAITING_CONSENT": ("afventer samtykke (reglen kræver samtykke)", "awaiting consent (the rule requires it)"),
 }
+
+# Reason codes with arguments: (pattern, Danish, English); groups are filled in by name.
+REASON_PATTERNS: list[tuple[str, str, str]] = [
+    (r"DEPTS_ALL_(?P<depts>[A-Z0-9_]+)", "aktive sager i {depts}", "active cases in {depts}"),
+    (r"DEPTS_GE_(?P<n>\d+)_OF_(?P<depts>[A-Z0-9_]+)", "aktive sager i mindst {n} af {depts_or}",
+     "active cases in at least {n} of {depts_or}"),
+    (r"CASETYPE_(?P<dept>[A-Z0-9]+)", "sag af en af reglens sagstyper i {dept}",
+     "a case of one of the rule's case types in {dept}"),
+    (r"SPELL_(?P<dept>[A-Z0-9]+)_GT_(?P<period>\w+)", "sammenhængende forløb i {dept} i mere end {period}",
+     "a continuous spell in {dept} of more than {period}"),
+    (r"SPELL_(?P<dept>[A-Z0-9]+)_GE_(?P<period>\w+)", "sammenhængende forløb i {dept} i mindst {period}",
+     "a continuous spell in {dept} of at least {period}"),
+    (r"AGE_GE_(?P<n>\d+)", "mindst {n} år", "aged {n} or more"),
+    (r"AGE_LE_(?P<n>\d+)", "højst {n} år", "aged {n} or less"),
+    (r"AGE_(?P<n>\d+)_(?P<m>\d+)", "{n}-{m} år", "aged {n} to {m}"),
+    (r"PERSISTENT_(?P<n>\d+)_RUNS", "opfyldt i {n} kørsler i træk", "met in {n} runs in a row"),
+    (r"TURNS_(?P<period>\w+?)_IN_(?P<n>\d+)D", "fylder {period} inden for {n} dage",
+     "turns {period} within {n} days"),
+]
+PERIOD_UNITS = {"Y": ("år", "years"), "M": ("mdr.", "months"), "D": ("dage", "days")}
+AND = ("og", "and")
+OR = ("eller", "or")
+
+# Words of the register's change texts ("updated: SOC left; 1 member left"), part by part.
+CHANGE_PATTERNS: list[tuple[str, str, str]] = [
+    (r"(?P<depts>[A-Z0-9, ]+) joined", "{depts} er kommet til", "{depts} joined"),
+    (r"(?P<depts>[A-Z0-9, ]+) left", "{depts} er faldet fra", "{depts} left"),
+    (r"1 member added", "1 medlem er kommet til", "1 member added"),
+    (r"(?P<n>\d+) members added", "{n} medlemmer er kommet til", "{n} members added"),
+    (r"1 member left", "1 medlem er faldet fra", "1 member left"),
+    (r"(?P<n>\d+) members left", "{n} medlemmer er faldet fra", "{n} members left"),
+    (r"merged with family flag (?P<ids>.+)", "lagt sammen med familiemarkering {ids}", "merged with family flag {ids}"),
+    (r"split from family flag (?P<ids>.+)", "udskilt fra familiemarkering {ids}", "split from family flag {ids}"),
+    (r"removal (?P<id>\S+) expired", "fjernelse {id} er udløbet", "removal {id} expired"),
+    (r"(?P<depts>[A-Z0-9, ]+) involved after removal (?P<id>\S+)", "{depts} involveret efter fjernelse {id}",
+     "{depts} involved after removal {id}"),
+]
 REASON_PREFIXES: dict[str, tuple[str, str]] = {
     "ACTIVE_": ("aktiv sag i {arg}", "active case in {arg}"),
     "DEPTS_GE_": ("aktive sager i mindst {arg} forvaltninger", "active cases in at least {arg} departments"),
@@ -158,10 +262,49 @@ def reason_text(code: str, lang: str = "da") -> str:
     i = _index(lang)
     if code in REASONS:
         return REASONS[code][i]
+    for pattern, da, en in REASON_PATTERNS:
+        match = re.fullmatch(pattern, code)
+        if match:
+            return (da, en)[i].format(**_arguments(match.groupdict(), i))
     for prefix, words in REASON_PREFIXES.items():
         if code.startswith(prefix) and len(code) > len(prefix):
             return words[i].format(arg=code[len(prefix):])
     return code
+
+
+def _arguments(groups: dict[str, str], i: int) -> dict[str, str]:
+    """Reason-code arguments in words: department lists joined, periods such as 17Y6M spelled out."""
+    out = dict(groups)
+    if "depts" in groups:
+        names = groups["depts"].split("_")
+        out["depts"] = _join(names, AND[i])
+        out["depts_or"] = _join(names, OR[i])
+    if "period" in groups:
+        parts = re.findall(r"(\d+)([YMD])", groups["period"])
+        out["period"] = " ".join(f"{n} {PERIOD_UNITS[u][i]}" for n, u in parts) or groups["period"]
+    return out
+
+
+def _join(names: list[str], word: str) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" {word} " + names[-1]
+
+
+def change_text(text: str | None, lang: str = "da") -> str | None:
+    """The register's change text of an updated or new flag in words of `lang`."""
+    if not text:
+        return text
+    i = _index(lang)
+    body = text.split(": ", 1)[1] if text.startswith(("updated: ", "new: ")) else text
+    parts = []
+    for part in body.split("; "):
+        for pattern, da, en in CHANGE_PATTERNS:
+            match = re.fullmatch(pattern, part)
+            if match:
+                parts.append((da, en)[i].format(**match.groupdict()))
+                break
+        else:
+            parts.append(part)
+    return "; ".join(parts)
 
 
 def reason_lookup(codes: list[str], lang: str = "da") -> pd.DataFrame:

@@ -16,8 +16,8 @@ import duckdb
 from targetgroup.warehouse import ALIAS, attached, run_script, sql_text
 
 WORK = "reg"
-TABLES = ("flags", "markings", "actions", "suppressions", "last_active_cases", "register_runs",
-          "flags_rewound", "markings_rewound")
+TABLES = ("flags", "flag_member_ends", "markings", "actions", "suppressions", "last_active_cases", "register_runs",
+          "flags_rewound", "flag_member_ends_rewound", "markings_rewound")
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ def commit_steps(result: RegisterResult, *, as_of: date, run_id: str) -> list[St
             where f.flag_id = x.flag_id and f.version = x.version and f.status = 'open'
         """)
         con.execute(f"insert into {ALIAS}.flags by name select * from reg_flag_opens order by flag_id, version")
+        con.execute(f"insert into {ALIAS}.flag_member_ends by name select * from reg_member_ends "
+                    "order by flag_id, cpr")
 
     def markings(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"""

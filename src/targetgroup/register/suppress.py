@@ -177,6 +177,10 @@ def citizen_history(warehouse: Path, cpr: str) -> dict[str, list[tuple]]:
                        from suppressions where cpr = ? order by suppression_id""",
         "actions": """select as_of, system, action, marking_code, start_date, end_date, reason
                       from actions where cpr = ? order by as_of, system, action""",
+        "left family flags": """select flag_id, version, rule_id, ended_on, end_reason from flag_member_ends
+                                where cpr = ? order by ended_on, flag_id""",
+        "consents": """select consent_id, consent, departments, recorded_by, recorded_in_department, recorded_on,
+                              until, origin from consents where cpr = ? order by recorded_on, consent_id""",
     }
     try:
         return {name: con.execute(sql, [cpr]).fetchall() if _has(con, name_table(name))
@@ -187,4 +191,4 @@ def citizen_history(warehouse: Path, cpr: str) -> dict[str, list[tuple]]:
 
 def name_table(section: str) -> str:
     """The table behind a history section."""
-    return {"removals": "suppressions"}.get(section, section)
+    return {"removals": "suppressions", "left family flags": "flag_member_ends"}.get(section, section)

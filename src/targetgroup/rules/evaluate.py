@@ -7,7 +7,9 @@ Tables it creates (grain):
 - `rule_matches`: one row per rule per citizen meeting all but persistence, before exclusions
   (stored in the warehouse as `rule_matches`: the history persistence reads).
 - `family_links`: one row per family rule per child-parent pair.
-- `exclusions`: one row per rule per citizen excluded or manually included, with the reason.
+- `consent_status`: one row per citizen with a known consent (targetgroup.consent).
+- `exclusions`: one row per rule per citizen excluded, awaiting consent or manually included,
+  with the reason.
 - `targets`: one row per flagged citizen per rule (the contract; see pipeline.identify).
 - `family_key`: one row, the warehouse's secret family key (new and random on the first run;
   `store_family_key` saves it in the commit). Macro `tg_family_id(cpr)` keys family ids with it.
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from targetgroup import consent
 from targetgroup.config import SourcesConfig
 from targetgroup.errors import RulesError
 from targetgroup.rules import model as m
@@ -69,6 +72,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, loaded: LoadedRules, config: Source
             if cond.kind == "persistence":
                 run_script(con, template("persistence"), {**params, "rule_id": rule.id, "cond_no": i,
                                                           "runs": cond.runs, "previous": cond.runs - 1})
+    consent.build_status(con, as_of)
     run_script(con, sql_text("rules/finalize.sql"), params)
     return counts(con)
 
@@ -90,8 +94,9 @@ def _rule_meta(con: duckdb.DuckDBPyConnection, rules: m.RuleSet) -> None:
         rows.append((rule.id, rule.subject, rule.title_da, rule.title_en, rule.exclusions.protected,
                      rule.exclusions.consent_refused, rule.exclusions.manual, rule.notify,
                      persistence[0] if persistence else None,
-                     rule.review_after.total_months if rule.review_after else None))
-    con.executemany("insert into rule_meta values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                     rule.review_after.total_months if rule.review_after else None,
+                     rule.consent == "required"))
+    con.executemany("insert into rule_meta values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def load_history(con: duckdb.DuckDBPyConnection, warehouse: Path | None, as_of: date) -> None:

@@ -172,6 +172,9 @@ class Rule(_Strict):
     exclusions: Exclusions = Exclusions()
     notify: list[FileCode] | None = None
     review_after: Period | None = None
+    # required: a citizen is flagged only with a given consent covering the departments behind
+    # the flag; without it they are listed as "awaiting consent" (docs/consent.md)
+    consent: Literal["required", "not_required"] = "not_required"
 
     _p = field_validator("review_after", mode="before")(lambda v: None if v is None else _period(v))
 

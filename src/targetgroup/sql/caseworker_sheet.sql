@@ -8,8 +8,8 @@ with numbered as (
     select
         *,
         1 + row_number() over (
-            order by case change_group when 'new' then 0 when 'continuing' then 1 else 2 end,
-                caseworker, cpr, rule_id
+            order by case change_group when 'new' then 0 when 'continuing' then 1 when 'awaiting' then 2 else 3 end,
+                caseworker, cpr, rule_id, flag_id
         ) as excel_row
     from caseworker_rows
     where department = $department and team is not distinct from $team

@@ -3,7 +3,7 @@
 -- $as_of, $run_id, $prev_as_of (as-of of the last committed run, or null), $rules_switched
 -- (the rule set differs from the last committed run's).
 -- Outputs (temp tables): reg_suppression_state, reg_compare, reg_end_reasons, reg_flag_closes,
--- reg_flag_opens, flag_status.
+-- reg_flag_opens, reg_member_ends, flag_status.
 
 -- reg_suppression_state: one row per live removal (not lifted, not ended) per subject it
 -- matches today (or one row with no subject): does it still apply, has it expired, or has
@@ -329,6 +329,77 @@ final as (
 
 select * from final;
 
+-- reg_member_ends: one row per member who leaves a family flag that goes on (a new version
+-- without them), with that member's own end reason: died, moved away, left the CPR extract,
+-- turned 18, or the member's own case(s) of the flag's basis closed; else "no longer part of
+-- the family flag" (e.g. the family changed around them). Kept in the register (flag_member_ends).
+create or replace temp table reg_member_ends as
+with left_members as (
+    select f.flag_id, f.version, f.rule_id, m.cpr, f.case_keys, f.valid_from
+    from reg.flags as f
+    join reg_flag_closes as x using (flag_id, version)
+    join reg_flag_opens as o using (flag_id)
+    cross join unnest(list_filter(f.members, lambda m: not list_contains(o.members, m))) as m(cpr)
+    where x.status = 'superseded'
+),
+
+known_cases as (
+    -- today's extract first, else the last run's active cases (a case gone from the extract)
+    select source || ':' || case_id as case_key, cpr, department, 0 as pick from cases
+    union all
+    select source || ':' || case_id, cpr, department, 1 from reg.last_active_cases
+),
+
+own_basis as (
+    -- the member's own departments among the cases the flag's last version stood on
+    select l.flag_id, l.cpr, list_sort(list_distinct(list(k.department))) as departments
+    from left_members as l
+    cross join unnest(l.case_keys) as c(case_key)
+    join known_cases as k on k.case_key = c.case_key and k.cpr = l.cpr
+    group by l.flag_id, l.cpr
+),
+
+today as (
+    select cpr, list_distinct(list(department)) as departments
+    from active_cases
+    semi join left_members using (cpr)
+    group by cpr
+),
+
+facts as (
+    select
+        l.flag_id, l.version, l.rule_id, l.cpr,
+        p.cpr is null as left_register,
+        coalesce(p.death_date <= $as_of, false) as died,
+        coalesce(p.moved_away_date <= $as_of, false) as moved,
+        coalesce(tg_age(p.birth_date, $as_of) >= 18
+            and tg_age(p.birth_date, coalesce($prev_as_of, l.valid_from)) < 18, false) as turned_18,
+        list_sort(list_filter(coalesce(b.departments, []),
+            lambda d: not list_contains(coalesce(t.departments, []), d))) as lost_departments
+    from left_members as l
+    left join persons as p using (cpr)
+    left join own_basis as b using (flag_id, cpr)
+    left join today as t using (cpr)
+),
+
+final as (
+    select
+        flag_id, version, rule_id, cpr,
+        $as_of::date as ended_on,
+        $run_id::varchar as run_id,
+        case
+            when died then 'died'
+            when moved then 'moved away'
+            when left_register then 'no longer in the CPR register extract'
+            when turned_18 then 'turned 18'
+            when len(lost_departments) > 0 then 'case closed in ' || array_to_string(lost_departments, ', ')
+            else 'no longer part of the family flag'
+        end as end_reason
+    from facts
+)
+
+select * from final;
+
 -- flag_status: one row per citizen per rule with a flag open after this run or ended by it,
 -- for the deliverables. change: new | continuing | updated | ended. subject_id and family_id
 -- are the register's (stable while a flag goes on). A citizen in a flag open after the run
@@ -343,12 +414,12 @@ with episode_start as (
 
 current_rows as (
     select o.flag_id, o.version, o.rule_id, o.subject_type, o.subject_id, o.family_id, o.members,
-        o.departments, o.notify_departments, o.valid_from, c.change, null::varchar as end_reason
+        o.departments, o.case_keys, o.notify_departments, o.valid_from, c.change, null::varchar as end_reason
     from reg_flag_opens as o
     join reg_compare as c using (flag_id)
     union all
     select f.flag_id, f.version, f.rule_id, f.subject_type, f.subject_id, f.family_id, f.members,
-        f.departments, f.notify_departments, f.valid_from, 'continuing', null
+        f.departments, f.case_keys, f.notify_departments, f.valid_from, 'continuing', null
     from reg.flags as f
     join reg_compare as c using (flag_id, version)
     where c.change = 'continuing'
@@ -356,22 +427,19 @@ current_rows as (
 
 ended_rows as (
     select f.flag_id, f.version, f.rule_id, f.subject_type, f.subject_id, f.family_id, f.members,
-        f.departments, f.notify_departments, f.valid_from, 'ended' as change, x.end_reason
+        f.departments, f.case_keys, f.notify_departments, f.valid_from, 'ended' as change, x.end_reason
     from reg.flags as f
     join reg_flag_closes as x using (flag_id, version)
     where x.status = 'ended'
 ),
 
--- a member who left a family flag that goes on ends for that citizen
+-- a member who left a family flag that goes on ends for that citizen, with their own reason
 left_members as (
     select f.flag_id, f.version, f.rule_id, f.subject_type, f.subject_id, f.family_id,
-        list_filter(f.members, lambda m: not list_contains(o.members, m)) as members,
-        f.departments, f.notify_departments, f.valid_from, 'ended' as change,
-        'no longer part of the family flag' as end_reason
+        [e.cpr] as members, f.departments, f.case_keys, f.notify_departments, f.valid_from,
+        'ended' as change, e.end_reason
     from reg.flags as f
-    join reg_flag_closes as x using (flag_id, version)
-    join reg_flag_opens as o using (flag_id)
-    where x.status = 'superseded'
+    join reg_member_ends as e using (flag_id, version)
 ),
 
 current_citizens as (
@@ -390,7 +458,7 @@ final as (
     select
         r.rule_id, r.subject_type, r.subject_id, m.cpr, r.family_id, r.change, r.flag_id, r.version,
         s.flag_valid_from, r.valid_from as version_valid_from, r.end_reason, r.departments,
-        r.notify_departments
+        r.case_keys, r.notify_departments
     from all_rows as r
     cross join unnest(r.members) as m(cpr)
     join episode_start as s using (flag_id)

@@ -1,54 +1,37 @@
 -- reg_notices: one row per notice per caseworker per citizen per rule, for the departments'
--- caseworkers: a new or updated flag (with the other departments' caseworker and team), a
--- flag that ended (and why), and a case in another department that closed since the last run.
+-- caseworkers: a new or updated flag (detail: the register's change text), a flag that ended
+-- (detail: the end reason code), and a case in another department that closed since the last
+-- run (closed_*). Codes only: deliver (sql/notice_rows.sql) words them in the run's language and
+-- adds the contacts the disclosure policy allows.
 -- Inputs: flag_status, reg_flag_opens, active_cases, residents, persons, reg.flags (before),
 -- reg.last_active_cases (the last committed run's active cases).
 create or replace temp table reg_notices as
 with caseworkers_today as (
-    select distinct department, coalesce(team, 'unknown') as team,
-        coalesce(caseworker, 'unknown') as caseworker, cpr
+    select distinct department, team, caseworker, cpr
     from active_cases
 ),
 
 caseworkers_before as (
-    select distinct department, coalesce(team, 'unknown') as team,
-        coalesce(caseworker, 'unknown') as caseworker, cpr
+    select distinct department, team, caseworker, cpr
     from reg.last_active_cases
-),
-
-contacts as (
-    -- caseworkers and teams per department, for the citizens of new and updated flags only
-    select cpr, department,
-        department || ': ' || tg_join_sorted(list(coalesce(caseworker, 'unknown') || ' ('
-            || coalesce(team, 'unknown') || ')'), ', ') as contact
-    from active_cases
-    semi join (select cpr from flag_status where change in ('new', 'updated')) as f using (cpr)
-    group by cpr, department
-),
-
-others as (
-    -- per citizen and department: the other departments' contacts, in department order (a
-    -- contact starts with its department)
-    select d.cpr, d.department, tg_join_sorted(list(c.contact), '; ') as contacts
-    from contacts as d
-    join contacts as c on c.cpr = d.cpr and c.department <> d.department
-    group by d.cpr, d.department
 ),
 
 flag_notices as (
     select w.department, w.team, w.caseworker, s.cpr, s.rule_id, s.flag_id,
-        if(s.change = 'new', 'new flag', 'flag updated') as notice,
-        concat_ws(' | ', if(s.change = 'updated', o.change, null), x.contacts) as detail
+        s.change as notice,
+        if(s.change = 'updated', o.change, null) as detail,
+        null::varchar as closed_department, null::varchar as closed_caseworker, null::varchar as closed_team
     from flag_status as s
     join caseworkers_today as w on w.cpr = s.cpr and list_contains(s.notify_departments, w.department)
     left join reg_flag_opens as o using (flag_id)
-    left join others as x on x.cpr = s.cpr and x.department = w.department
     where s.change in ('new', 'updated')
 ),
 
 ended_notices as (
+    -- to the citizen's own caseworkers, today's or the last run's, in a notified department
     select distinct w.department, w.team, w.caseworker, s.cpr, s.rule_id, s.flag_id,
-        'flag ended' as notice, s.end_reason as detail
+        'ended' as notice, s.end_reason as detail,
+        null::varchar, null::varchar, null::varchar
     from flag_status as s
     join (select * from caseworkers_today union select * from caseworkers_before) as w
         on w.cpr = s.cpr and list_contains(s.notify_departments, w.department)
@@ -72,28 +55,17 @@ closed_cases as (
 
 closed_notices as (
     select distinct w.department, w.team, w.caseworker, k.cpr, i.rule_id, i.flag_id,
-        'case closed in another department' as notice,
-        k.department || ' case closed (caseworker ' || coalesce(k.caseworker, 'unknown') || ', team '
-            || coalesce(k.team, 'unknown') || ')' as detail
+        'case_closed' as notice, null as detail, k.department, k.caseworker, k.team
     from closed_cases as k
     join in_course as i using (cpr)
     join caseworkers_today as w on w.cpr = k.cpr and w.department <> k.department
 ),
 
-all_notices as (
+final as (
     select * from flag_notices
     union all select * from ended_notices
     union all select * from closed_notices
-),
-
-final as (
-    select
-        n.department, n.team, n.caseworker, n.notice,
-        left(n.cpr, 6) || '-' || right(n.cpr, 4) as cpr,
-        p.name, n.rule_id, n.flag_id, n.detail
-    from all_notices as n
-    left join persons as p using (cpr)
 )
 
 select * from final
-order by department, team, caseworker, notice, cpr, rule_id, flag_id, detail;
+order by department, team, caseworker, notice, cpr, rule_id, flag_id, detail, closed_department;

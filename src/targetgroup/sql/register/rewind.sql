@@ -11,6 +11,11 @@ update {db}.flags
 set status = 'open', valid_to = null, closed_run = null, end_reason = null
 where valid_to >= $as_of;
 
+insert into {db}.flag_member_ends_rewound
+select $run_id, * from {db}.flag_member_ends where ended_on >= $as_of;
+
+delete from {db}.flag_member_ends where ended_on >= $as_of;
+
 insert into {db}.markings_rewound
 select $run_id, * from {db}.markings where valid_from >= $as_of or valid_to >= $as_of;
 

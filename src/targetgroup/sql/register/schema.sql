@@ -28,6 +28,19 @@ create table if not exists {db}.flags (
     end_reason varchar
 );
 
+-- flag_member_ends: one row per member who left a family flag that went on, with that
+-- member's own end reason (died, moved away, turned 18, case in <DEPT> closed, ...). The flag's
+-- version that still held the member is `version`; `ended_on` is the as-of date of the run.
+create table if not exists {db}.flag_member_ends (
+    flag_id varchar not null,
+    version integer not null,
+    rule_id varchar not null,
+    cpr varchar not null,
+    ended_on date not null,
+    run_id varchar not null,
+    end_reason varchar not null
+);
+
 -- markings: one row per case system per citizen per validity period of the coordinated-course
 -- marking the register expects that system to hold. `start_date` is the marking's start (kept
 -- across versions); a new version opens when the departments or rules behind it change.
@@ -114,6 +127,9 @@ create table if not exists {db}.register_runs (
 -- with the run that rewound them (nothing is changed without a trace).
 create table if not exists {db}.flags_rewound as
     select ''::varchar as rewound_by_run, * from {db}.flags limit 0;
+
+create table if not exists {db}.flag_member_ends_rewound as
+    select ''::varchar as rewound_by_run, * from {db}.flag_member_ends limit 0;
 
 create table if not exists {db}.markings_rewound as
     select ''::varchar as rewound_by_run, * from {db}.markings limit 0;

@@ -20,7 +20,8 @@ final as (
 
 select * from final;
 
--- exclusions: one row per rule per citizen taken out of ('exclude') or added to ('include') a
+-- exclusions: one row per rule per citizen taken out of ('exclude'), held back until consent
+-- ('await') or added to ('include') a
 -- rule's flags (or a manual inclusion that could not apply: 'ignored'), with a reason code and the reason. rule_id '*' means every rule.
 create or replace temp table exclusions as
 with gone as (
@@ -46,13 +47,30 @@ protected as (
 ),
 
 consent as (
+    -- refused or withdrawn, as consent_status says (a recorded consent in force before the extract)
     select c.rule_id, c.cpr, 'exclude', 'CONSENT_REFUSED',
-        'consent refused in ' || string_agg(distinct a.source, ', ' order by a.source), null, null, null
+        if(any_value(s.origin) = 'recorded', 'consent ' || any_value(s.consent) || ' (record ' || any_value(s.consent_id) || ')',
+           'consent refused in ' || string_agg(distinct a.source, ', ' order by a.source)), null, null, null
     from rule_candidates as c
     join rule_meta as m using (rule_id)
-    join active_cases as a using (cpr)
-    where m.consent_refused = 'exclude' and a.consent = 'refused'
+    join consent_status as s using (cpr)
+    left join active_cases as a on a.cpr = c.cpr and a.consent = 'refused'
+    where m.consent_refused = 'exclude' and s.consent in ('refused', 'withdrawn')
     group by c.rule_id, c.cpr
+),
+
+awaiting as (
+    -- a rule that requires consent: without a given consent covering every department behind
+    -- the match the citizen is not flagged but listed as awaiting consent
+    select c.rule_id, c.cpr, 'await', 'AWAITING_CONSENT',
+        'awaiting consent (the rule requires a given consent)', null, null, null
+    from rule_candidates as c
+    join rule_meta as m using (rule_id)
+    left join consent_status as s using (cpr)
+    where m.consent_required
+      and not (coalesce(s.consent = 'given', false)
+               and coalesce(list_bool_and(list_transform(c.departments,
+                   lambda d: tg_consent_covers(s.consent, s.departments, d))), true))
 ),
 
 manual_out as (
@@ -82,6 +100,7 @@ final as (
     select * from gone
     union all select * from protected
     union all select * from consent
+    union all select * from awaiting
     union all select * from manual_out
     union all select * from manual_in
 )
@@ -100,7 +119,7 @@ with kept as (
     join residents as r using (cpr)
     where (m.protected <> 'only' or r.protected)
       and not exists (select 1 from exclusions as e
-                      where e.action = 'exclude' and e.cpr = c.cpr and e.rule_id in (c.rule_id, '*'))
+                      where e.action in ('exclude', 'await') and e.cpr = c.cpr and e.rule_id in (c.rule_id, '*'))
 ),
 
 included_cases as (

@@ -45,5 +45,5 @@ create or replace temp table manual_list (
 create or replace temp table rule_meta (
     rule_id varchar, subject_type varchar, title_da varchar, title_en varchar,
     protected varchar, consent_refused varchar, manual boolean, notify varchar[],
-    persistence_runs integer, review_months integer
+    persistence_runs integer, review_months integer, consent_required boolean
 );
