@@ -43,5 +43,14 @@ def test_readme_test_command_is_what_ci_runs():
 
 def test_readme_links_exist():
     for link in re.findall(r"\]\(((?!http)[^)#]+)\)", README):
-        if not link.startswith("../"):
-            assert (ROOT / link).exists(), link
+        assert not link.startswith("../"), f"{link}: a link outside the repository breaks in a clone"
+        assert (ROOT / link).exists(), link
+
+
+def test_nothing_points_outside_the_repository():
+    # a user who clones the project has only the repository: no doc or code may send them elsewhere
+    tracked = [p for pattern in ("*.md", "docs/*.md", "src/**/*.py", "src/**/*.sql", "flows/*.py",
+                                 "benchmarks/*.py", "scripts/*.py", "pyproject.toml")
+               for p in ROOT.glob(pattern)]
+    offenders = [str(p.relative_to(ROOT)) for p in tracked if "../shared" in p.read_text(encoding="utf-8")]
+    assert offenders == []

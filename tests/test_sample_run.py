@@ -109,7 +109,3 @@ def test_leadership_counts_match_and_are_rounded(sample_run):
 def test_sample_run_passes_the_disclosure_audit(sample_run):
     result = audit([read_report(sample_run.report_dir)])
     assert result.passed and len(result.cells) > 40, [(c.label, c.lo, c.hi) for c in result.pinned]
-
-
-def test_sample_run_is_fast(sample_run):
-    assert sum(sample_run.timings.values()) < 15

@@ -208,7 +208,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, tabl
                          source=extract.name, hint=_no_header_hint(names) or "each column name must be unique")
     read_path, tmp = path, None
     if extract.encoding == "cp1252":
-        # DuckDB cannot read cp1252 (../shared/STACK.md): transcode to a private temp file first.
+        # DuckDB 2.0 cannot read cp1252 (only utf-8 and latin-1 are built in): transcode to a private temp file first.
         tmp = tempfile.NamedTemporaryFile(suffix=".csv", delete=False)
         with path.open("r", encoding="cp1252", newline="") as src, open(tmp.name, "w", encoding="utf-8",
                                                                           newline="") as dst:

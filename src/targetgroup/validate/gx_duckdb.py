@@ -1,6 +1,6 @@
 """Great Expectations over the run's own in-memory DuckDB database: every GX workaround lives here.
 
-GX 1.24's SQL datasource reaches DuckDB through duckdb-engine, with two problems (../shared/STACK.md):
+GX 1.24's SQL datasource reaches DuckDB through duckdb-engine, with two problems (seen with GX 1.24.1 and DuckDB 2.0):
 1. GX closes its connection between a query and reading the result for dialects it does not
    list as needing a persisted connection; every metric then fails with "list index out of
    range" (GX issues 10738, 11579). We add DuckDB to that private list while the gate runs.
