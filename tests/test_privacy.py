@@ -92,7 +92,7 @@ def test_a_foreign_exception_leaves_the_pipeline_without_its_text(tiny, tmp_path
     with pytest.raises(RunError) as info:
         pipeline.run_pipeline(pipeline.RunSettings(sources=tiny, as_of=date(2026, 11, 1), out=tmp_path / "r"))
     assert "ConversionException" in str(info.value) and "0101999944" not in str(info.value)
-    folder = next((tmp_path / "r").glob("2026-11-01_*"))
+    folder = next((tmp_path / "r" / "failed").glob("2026-11-01_*"))   # failed runs end in failed/
     for name in ("manifest.json", "FAILED.txt"):
         assert "0101999944" not in (folder / name).read_text()
 

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from typer.testing import CliRunner
 
 from conftest import SOURCES_YAML, write_municipality
 from targetgroup import extract, pipeline, runfolder
 from targetgroup.cli import app
+from targetgroup.errors import RunError
 from targetgroup.pipeline import RunSettings, run_pipeline
 
 AS_OF = date(2026, 11, 1)
@@ -64,7 +66,7 @@ def test_a_failed_run_keeps_its_reasons_in_failed_and_no_lists(tiny, tmp_path, m
         real(run)   # every list and action file written, then something breaks
         raise RuntimeError("injected")
     monkeypatch.setattr(pipeline, "deliver", deliver_then_fail)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RunError, match=r"internal error .*\(RuntimeError\)"):   # only its type leaves
         run_pipeline(_settings(tiny, tmp_path))
     out = tmp_path / "reports"
     assert [d for d in _dirs(out) if d.startswith("2026")] == []

@@ -62,9 +62,10 @@ def write(run: Run, status: str, final: Path, error: TargetGroupError | None = N
             "flags": run.summary.get("flags", {}),
             "flags_per_department": run.summary.get("flags_per_department", {}),
             "flag_changes_per_department": run.summary.get("flag_changes_per_department", {}),
-            "list_rows_per_department": run.manifest.pop("list_rows_per_department", {}),
+            "list_rows_per_department": run.manifest.get("list_rows_per_department", {}),
         },
-        **run.manifest,
+        # the manifest may be written twice (before the commit, then finally): read, never pop
+        **{k: v for k, v in run.manifest.items() if k != "list_rows_per_department"},
         "outputs": [p.name for p in run.outputs],
         "duration_seconds": run.timings,
         "versions": {"python": platform.python_version(), **_versions()},

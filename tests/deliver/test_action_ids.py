@@ -20,7 +20,7 @@ def _ids(as_of: str) -> dict[str, str]:
     con.execute("""create table reg_actions (system varchar, action varchar, cpr varchar, marking_code varchar,
                    start_date date, end_date date, reason varchar, rule_ids varchar[], flag_ids varchar[])""")
     con.executemany("insert into reg_actions values (?, ?, ?, ?, ?, ?, ?, ['r1'], ['F0000001'])", ROWS)
-    return dict(con.execute(f"select cpr, action_id from ({ACTIONS_SQL})", [as_of, "Momentum"]).fetchall())
+    return dict(con.execute(f"select cpr, action_id from ({ACTIONS_SQL})", [as_of, "odense", "0" * 64, "Momentum"]).fetchall())
 
 
 def _expected(row: tuple, as_of: str = "") -> str:

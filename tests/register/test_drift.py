@@ -71,7 +71,7 @@ def test_persistence_counts_as_of_dates_not_reruns(town: Town, tmp_path: Path):
     assert second.summary["identify"]["targets"] == 0   # two dates so far, three needed
     third = town.run(3, rules=rules)
     # night 3: A's JOB case closed; the other five held on nights 1, 2 and 3
-    assert sorted(r["cpr"].replace("-", "") for r in rows(third.report_dir / "flags_JOB.csv")) == \
+    assert sorted(r["CPR-nr."].replace("-", "") for r in rows(third.report_dir / "flags_JOB.csv")) == \
         sorted([B, C, D, F, G])
 
 

@@ -182,7 +182,6 @@ REASONS: dict[str, tuple[str, str]] = {
     "rule set changed": ("regelsættet er ændret", "rule set changed"),
     "no longer part of the family flag": ("ikke længere en del af familiens markering",
                                           "no longer part of the family flag"),
-    "rule set changed": ("regelsættet er skiftet", "rule set changed"),
     # rule reason codes (rules/compile.py, sql/rules/*.sql; docs/rules.md)
     "FAMILY_CHILD": ("barn i familien", "child in the family"),
     "FAMILY_PARENT": ("forælder i familien", "parent in the family"),
