@@ -20,10 +20,11 @@ from pathlib import Path
 
 import duckdb
 
+from targetgroup import reader
 from targetgroup.config import SourcesConfig
 from targetgroup.cpr import mask
 from targetgroup.errors import InputError
-from targetgroup.warehouse import ALIAS, attached, commit, open_work, run_lock, run_sql
+from targetgroup.warehouse import ALIAS, attached, run_sql
 
 CONSENTS = ("given", "refused", "withdrawn")
 FILE_COLUMNS = ("cpr", "consent", "departments", "recorded_by", "recorded_on", "until")
@@ -187,21 +188,17 @@ def add_consent(warehouse: Path, *, cpr: str, consent: str, departments: list[st
                     [new_id, cpr, consent, departments, recorded_by.strip(), department, recorded_on, until])
         made.append(new_id)
 
-    with run_lock(warehouse, wait_seconds):
-        con = open_work(threads=1)
-        try:
-            commit(con, warehouse, [step])
-        finally:
-            con.close()
+    reader.record(warehouse, step, wait_seconds)   # readers (history, explain) see it at once
     return made[0]
 
 
 def citizen_consents(warehouse: Path, cpr: str) -> list[tuple]:
     """One citizen's consent records, newest first: (id, consent, departments, by, department,
     recorded on, until, origin). For the terminal only (the caller named the citizen)."""
-    if not warehouse.exists():
+    path = reader.for_reading(warehouse)   # never the warehouse itself: that would block a nightly
+    if not path.exists():
         return []
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = duckdb.connect(str(path), read_only=True)
     try:
         if not con.execute("select count(*) from duckdb_tables() where table_name = 'consents'").fetchone()[0]:
             return []

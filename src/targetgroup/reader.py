@@ -2,6 +2,8 @@
 
     <warehouse>.reader.duckdb      e.g. reports/warehouse.reader.duckdb, mode 600
 
+    record(warehouse, step)        a small write outside a run, then the copy republished
+
 Anyone who only reads (analysts, `targetgroup runs`, `history`, `suppress --list`, `explain`)
 opens the copy, never the warehouse: DuckDB lets one process write a database file only when
 no other process has it open, so a reader holding the warehouse open made the nightly fail at
@@ -22,6 +24,8 @@ import shutil
 from pathlib import Path
 
 import duckdb
+
+from targetgroup.warehouse import commit, open_work, run_lock
 
 SUFFIX = ".reader.duckdb"
 FICLONE = 0x40049409   # Linux ioctl: share the blocks (copy-on-write) where the filesystem can
@@ -78,3 +82,16 @@ def _clone(source: Path, target: Path) -> None:
     finally:
         os.close(fd)
     shutil.copyfile(source, target)   # sendfile: the kernel copies, no Python loop
+
+
+def record(warehouse: Path, step, wait_seconds: float = 0.0) -> None:
+    """Write one small change outside a run (a caseworker's removal, a consent record): `step`
+    runs under the warehouse's run lock in one transaction, then the copy is republished so
+    that readers (`history`, `explain`, analysts) see the change at once."""
+    with run_lock(warehouse, wait_seconds):
+        con = open_work(threads=1)
+        try:
+            commit(con, warehouse, [step])
+        finally:
+            con.close()
+        publish(warehouse)

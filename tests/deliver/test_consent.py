@@ -145,3 +145,25 @@ def test_consent_is_a_checked_rule_option(tmp_path):
     assert load_rules(good, config).rules.rules[0].consent == "required"
     with pytest.raises(RulesError, match="consent"):
         load_rules(bad, config)
+
+
+def test_a_recorded_consent_reaches_the_reader_copy_at_once(tmp_path):
+    # history and explain read the reader copy: a consent recorded between two nights must be
+    # there without waiting for the next run (as caseworker removals are)
+    from datetime import date
+
+    from targetgroup import consent, reader
+
+    sources = town.write(tmp_path / "in")
+    out = tmp_path / "out"
+    run_pipeline(RunSettings(sources=sources, as_of=NIGHTS[1], out=out, threads=1))
+    warehouse = out / "warehouse.duckdb"
+    made = consent.add_consent(warehouse, cpr=L1, consent="given", departments=["JOB"], recorded_by="AB",
+                               department="JOB", recorded_on=date(2026, 11, 1), until=None)
+    copy = duckdb.connect(str(reader.reader_path(warehouse)), read_only=True)
+    try:
+        assert copy.execute("select consent_id from consents where cpr = ?", [L1]).fetchall() == [(made,)]
+    finally:
+        copy.close()
+    assert [r[0] for r in consent.citizen_consents(warehouse, L1)] == [made]
+

@@ -19,7 +19,7 @@ from targetgroup.cpr import mask
 from targetgroup.errors import InputError, RunError
 from targetgroup.register.state import register_sql, table_exists
 from targetgroup import reader
-from targetgroup.warehouse import ALIAS, commit, open_work, run_lock
+from targetgroup.warehouse import ALIAS
 
 
 def add_suppression(warehouse: Path, *, cpr: str, rule_id: str, removed_by: str, reason: str,
@@ -71,7 +71,7 @@ def add_suppression(warehouse: Path, *, cpr: str, rule_id: str, removed_by: str,
                      department.upper() if department else None, reason.strip(), until, datetime.now()])
         created.append(row[0])
 
-    _write(warehouse, step, wait_seconds)
+    reader.record(warehouse, step, wait_seconds)
     return created[0]
 
 
@@ -93,17 +93,7 @@ def lift_suppression(warehouse: Path, suppression_id: str, lifted_by: str | None
         con.execute(f"update {ALIAS}.suppressions set lifted_at = ?, lifted_by = ? where suppression_id = ?",
                     [datetime.now(), lifted_by, suppression_id])
 
-    _write(warehouse, step, wait_seconds)
-
-
-def _write(warehouse: Path, step, wait_seconds: float) -> None:
-    with run_lock(warehouse, wait_seconds):
-        con = open_work(threads=1)
-        try:
-            commit(con, warehouse, [step])
-        finally:
-            con.close()
-        reader.publish(warehouse)   # readers see the change at once
+    reader.record(warehouse, step, wait_seconds)
 
 
 def _read(warehouse: Path) -> duckdb.DuckDBPyConnection:

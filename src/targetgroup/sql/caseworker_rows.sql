@@ -75,14 +75,8 @@ shown as (
     -- may department `department`'s involvement with `cpr` be shown to `shown_to`? (its own
     -- department's always is)
     select c.cpr, c.department, c.contact, l.department as shown_to,
-        case when c.department = l.department then 'shown' else
-            case d.level
-                when 'shown' then 'shown'
-                when 'with_consent' then
-                    if(tg_consent_covers(s.consent, coalesce(s.departments, []), c.department)
-                       and tg_consent_covers(s.consent, coalesce(s.departments, []), l.department), 'shown', 'no_consent')
-                else 'hidden'
-            end
+        case when c.department = l.department then 'shown'
+            else tg_disclosure(d.level, s.consent, s.departments, c.department, l.department)
         end as disclosure
     from contacts as c
     cross join (select distinct department from listed) as l

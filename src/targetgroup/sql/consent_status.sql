@@ -40,3 +40,15 @@ select cpr, consent, departments, origin, consent_id, recorded_by, recorded_on, 
 -- allow sharing about department d? Only a given consent does; [] covers every department.
 create or replace temp macro tg_consent_covers(consent, departments, d) as
     coalesce(consent = 'given' and (len(departments) = 0 or list_contains(departments, d)), false);
+
+-- tg_disclosure: may department `shown`'s involvement with a citizen be shown to department
+-- `shown_to`'s caseworkers, at the policy's `level` (shown, with_consent, hidden) and with the
+-- citizen's consent (consent, departments)? 'shown', 'no_consent' or 'hidden'.
+create or replace temp macro tg_disclosure(level, consent, departments, shown, shown_to) as
+    case level
+        when 'shown' then 'shown'
+        when 'with_consent' then
+            if(tg_consent_covers(consent, coalesce(departments, []), shown)
+               and tg_consent_covers(consent, coalesce(departments, []), shown_to), 'shown', 'no_consent')
+        else 'hidden'
+    end;

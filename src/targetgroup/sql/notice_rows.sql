@@ -19,13 +19,7 @@ with listed as (
 
 closed as (
     select n.*,
-        case d.level
-            when 'shown' then 'shown'
-            when 'with_consent' then
-                if(tg_consent_covers(s.consent, coalesce(s.departments, []), n.closed_department)
-                   and tg_consent_covers(s.consent, coalesce(s.departments, []), n.department), 'shown', 'no_consent')
-            else 'hidden'
-        end as disclosure
+        tg_disclosure(d.level, s.consent, s.departments, n.closed_department, n.department) as disclosure
     from reg_notices as n
     left join disclosure_levels as d on d.shown = n.closed_department and d.shown_to = n.department
     left join consent_status as s on s.cpr = n.cpr
