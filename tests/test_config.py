@@ -78,3 +78,12 @@ def test_invalid_yaml_names_the_line(tmp_path):
     path.write_text("departments:\n  BUF: {name: x\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"sources.yaml:\d+: not valid YAML"):
         load_sources(path)
+
+
+def test_the_person_extract_name_is_an_identifier(tmp_path):
+    # it names the raw table (raw_<name>): like every source name, letters, digits and _ only
+    text = SOURCES_YAML.replace("persons:\n  path: persons.csv", 'persons:\n  name: "p\\"; select 1; --"\n  path: persons.csv')
+    assert text != SOURCES_YAML
+    sources = write_municipality(tmp_path, **{"sources.yaml": text})
+    with pytest.raises(ConfigError, match="name"):
+        load_sources(sources)

@@ -111,7 +111,7 @@ class CaseSource(Extract):
 class PersonSource(Extract):
     """The CPR register extract: one row per citizen."""
 
-    name: str = "persons"
+    name: str = Field("persons", pattern=r"^[a-z][a-z0-9_]*$", max_length=MAX_CODE)   # names raw_<name>
 
     @model_validator(mode="after")
     def _columns_complete(self) -> "PersonSource":
