@@ -140,3 +140,16 @@ def test_an_oversize_removal_file_is_refused(tmp_path, monkeypatch):
         import_suppression_files(con, config, folder, datetime(2026, 11, 1))
     assert info.value.file == folder / "JOB.csv" and info.value.line is not None
     assert "more than the 1,000 allowed" in str(info.value)
+
+
+def test_an_oversize_consent_file_is_refused(tmp_path, monkeypatch):
+    from targetgroup import consent
+
+    monkeypatch.setattr("targetgroup.register.imports.MAX_LIST_BYTES", 1000)
+    folder = tmp_path / "consent"
+    folder.mkdir()
+    (folder / "JOB.csv").write_text("cpr,consent,departments,recorded_by,recorded_on\n"
+                                    + "0101800001,given,*,AB,2026-11-01\n" * 100, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        consent.consent_files(folder)
+    assert info.value.file == folder / "JOB.csv" and "more than the 1,000 allowed" in str(info.value)

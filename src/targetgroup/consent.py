@@ -24,6 +24,7 @@ from targetgroup import reader
 from targetgroup.config import SourcesConfig
 from targetgroup.cpr import mask
 from targetgroup.errors import InputError
+from targetgroup.register.imports import department_files
 from targetgroup.warehouse import ALIAS, attached, run_sql
 
 CONSENTS = ("given", "refused", "withdrawn")
@@ -47,12 +48,7 @@ RECORDS_EMPTY = """create or replace temp table {name} (
 
 def consent_files(folder: Path | None) -> list[Path]:
     """The consent files in `folder` (`<DEPT>.csv`), sorted; none when no folder is configured."""
-    if folder is None:
-        return []
-    if not folder.is_dir():
-        raise InputError("the consents folder does not exist", file=folder,
-                         hint="create it (one <DEPT>.csv per department) or fix consents: in the sources file")
-    return sorted(folder.glob("*.csv"))
+    return department_files(folder, "consents", "consents: in the sources file")
 
 
 def import_files(con: duckdb.DuckDBPyConnection, config: SourcesConfig, folder: Path | None,

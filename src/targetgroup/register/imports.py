@@ -25,14 +25,23 @@ from targetgroup.warehouse import sql_identifier
 SUPPRESSION_COLUMNS = ("cpr", "rule", "removed_by", "reason")
 
 
-def suppression_files(folder: Path | None) -> list[Path]:
-    """The removal files in `folder` (`<DEPT>.csv`), sorted; none when no folder is configured."""
+def department_files(folder: Path | None, key: str, hint: str) -> list[Path]:
+    """The departments' files in `folder` (`<DEPT>.csv`: removals, consent records), sorted; none
+    when no folder is configured. Each is checked against MAX_LIST_BYTES before anything reads it."""
     if folder is None:
         return []
     if not folder.is_dir():
-        raise InputError("the suppressions folder does not exist", file=folder,
-                         hint="create it (one <DEPT>.csv per department) or fix suppressions: / --suppressions")
-    return sorted(folder.glob("*.csv"))
+        raise InputError(f"the {key} folder does not exist", file=folder,
+                         hint=f"create it (one <DEPT>.csv per department) or fix {hint}")
+    files = sorted(folder.glob("*.csv"))
+    for path in files:
+        check_size(path, MAX_LIST_BYTES, InputError)
+    return files
+
+
+def suppression_files(folder: Path | None) -> list[Path]:
+    """The removal files in `folder` (`<DEPT>.csv`), sorted; none when no folder is configured."""
+    return department_files(folder, "suppressions", "suppressions: / --suppressions")
 
 
 def import_suppression_files(con: duckdb.DuckDBPyConnection, config: SourcesConfig, folder: Path | None,
@@ -128,7 +137,6 @@ def import_suppression_files(con: duckdb.DuckDBPyConnection, config: SourcesConf
 
 
 def _read_suppression_file(con: duckdb.DuckDBPyConnection, path: Path, department: str) -> None:
-    check_size(path, MAX_LIST_BYTES, InputError)
     try:
         con.execute("create or replace temp table reg_file_raw as "
                     "select *, (row_number() over () + 1)::bigint as _line "
