@@ -64,6 +64,16 @@ sources:
     marking_code: NEX
 """
 
+# the same, with the Momentum system's marking list declared (reconcile tests)
+MARKINGS_YAML = SOURCES_YAML + """
+markings:
+  - name: momentum_markings
+    system: Momentum
+    path: momentum_markings.csv
+    format: csv
+    columns: {cpr: cpr, marking_code: code, start_date: start, end_date: end}
+"""
+
 # 0101800001 mother of 0101150002; 0202800003 father of 0101150002 (not the same household)
 PERSONS_CSV = """\
 cpr,name,birth,household,mother,father,died,moved

@@ -18,7 +18,7 @@ from nights import A, B, C, D, F, G, NIGHTS, RULE, Town, actions, rows, town  # 
 from targetgroup.cli import app
 from targetgroup.errors import RunError
 from targetgroup.register import suppress as ops
-from tests.conftest import SOURCES_YAML
+from tests.conftest import MARKINGS_YAML
 
 pytestmark = pytest.mark.slow   # each test runs the pipeline three to six times
 
@@ -45,15 +45,6 @@ rules:
     conditions:
       - {kind: departments, all_of: [BUF, JOB]}
     exclusions: {consent_refused: ignore}
-"""
-
-MARKINGS_YAML = SOURCES_YAML + """
-markings:
-  - name: momentum_markings
-    system: Momentum
-    path: momentum_markings.csv
-    format: csv
-    columns: {cpr: cpr, marking_code: code, start_date: start, end_date: end}
 """
 
 

@@ -11,16 +11,7 @@ from nights import A, B, C, D, F, G, NIGHTS, RULE, Town, actions, rows, town  # 
 from targetgroup.cli import app
 from targetgroup.errors import ConfigError, InputError
 from targetgroup.register import suppress as ops
-from tests.conftest import SOURCES_YAML
-
-MARKINGS_YAML = SOURCES_YAML + """
-markings:
-  - name: momentum_markings
-    system: Momentum
-    path: momentum_markings.csv
-    format: csv
-    columns: {cpr: cpr, marking_code: code, start_date: start, end_date: end}
-"""
+from tests.conftest import MARKINGS_YAML
 
 UNKNOWN = "0909900009"
 
