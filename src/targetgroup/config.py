@@ -56,12 +56,36 @@ class Department(_Strict):
     name_en: Name
 
 
+class Connection(_Strict):
+    """Where a database source's libpq URI is kept (never in the sources file): exactly one of
+    `env` (an environment variable's name) or `file` (an owner-only file, relative to the sources file)."""
+
+    env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=MAX_CODE)
+    file: PathText | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "Connection":
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of env (a variable name) or file (a path), "
+                             "e.g. connection: {env: TARGETGROUP_JOB_DB}")
+        return self
+
+
+FILE_FORMATS = ("csv", "xlsx", "parquet")
+
+
 class Extract(_Strict):
-    """How one file (or glob of files) is read: format, encoding, delimiter, dates, columns."""
+    """How one extract is read: a file (or glob of files) with format, encoding, delimiter,
+    dates and columns; or, with `format: postgresql`, a table or query in a database
+    (`connection`, `query` or `table`, `statement_timeout_seconds`; docs/postgresql.md)."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=MAX_CODE)
-    path: PathText
-    format: Literal["csv", "xlsx", "parquet"]
+    path: PathText | None = None
+    format: Literal["csv", "xlsx", "parquet", "postgresql"]
+    connection: Connection | None = None
+    query: Annotated[str, Field(min_length=1, max_length=100_000)] | None = None
+    table: Name | None = None
+    statement_timeout_seconds: int = Field(600, ge=1, le=86_400)
     encoding: Literal["utf-8", "latin-1", "cp1252"] = "utf-8"
     delimiter: str = ","
     sheet: Name | int = 0
@@ -77,8 +101,38 @@ class Extract(_Strict):
             raise ValueError("the delimiter cannot be a quote, a newline or a control character other than tab")
         return value
 
+    @model_validator(mode="after")
+    def _file_or_database(self) -> "Extract":
+        if self.format == "postgresql":
+            if self.path is not None:
+                raise ValueError("a postgresql source has no path: name the table or query instead")
+            if self.connection is None:
+                raise ValueError("a postgresql source needs connection: {env: VARIABLE} or {file: path}")
+            if (self.query is None) == (self.table is None):
+                raise ValueError("a postgresql source needs exactly one of query or table")
+            if "\x00" in (self.query or ""):
+                raise ValueError("the query contains a NUL character")
+            if self.table is not None and not 1 <= len(self.table_parts) <= 3:
+                raise ValueError("table is a name, schema.name or database.schema.name, e.g. momentum.v_sager")
+        else:
+            if self.path is None:
+                raise ValueError(f"a {self.format} source needs path: (the file or a glob)")
+            given = [k for k in ("connection", "query", "table") if getattr(self, k) is not None]
+            if given:
+                raise ValueError(f"{', '.join(given)} only apply to format: postgresql")
+        return self
+
+    @property
+    def table_parts(self) -> list[str]:
+        """`table` split at its dots (schema, name); each part is quoted on its own when used."""
+        parts = (self.table or "").split(".")
+        return parts if all(p.strip() for p in parts) else []
+
     def files(self, base: Path) -> list[Path]:
-        """The files this extract reads today, sorted; `path` may be a glob relative to `base`."""
+        """The files this extract reads today, sorted; `path` may be a glob relative to `base`.
+        A database source has none."""
+        if self.path is None:
+            return []
         pattern = str(base / self.path)
         return sorted(Path(p) for p in glob.glob(pattern))
 
@@ -136,6 +190,8 @@ class MarkingSource(Extract):
 
     @model_validator(mode="after")
     def _columns_complete(self) -> "MarkingSource":
+        if self.format not in FILE_FORMATS:
+            raise ValueError("a marking list is read from a file (csv, xlsx or parquet)")
         _check_columns(self.columns, MARKING_FIELDS_REQUIRED, MARKING_FIELDS_OPTIONAL)
         return self
 
@@ -304,7 +360,7 @@ def _check_consistency(config: SourcesConfig, lines: dict[KeyPath, int], check_f
         extracts += [(("sources", i), s) for i, s in enumerate(config.sources)]
         extracts += [(("markings", i), m) for i, m in enumerate(config.markings)]
         for key_path, extract in extracts:
-            if not extract.files(config.base):
+            if extract.format in FILE_FORMATS and not extract.files(config.base):
                 key = key_path + ("path",)
                 raise ConfigError(f"no file matches '{extract.path}' (looked in {config.base})",
                                   file=file, key=dotted(key), line=line_of(lines, key),

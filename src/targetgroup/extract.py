@@ -48,13 +48,14 @@ _CSV_PROBLEMS = {
 
 @dataclass(frozen=True)
 class FileRead:
-    """What was read from one input file: for the manifest."""
+    """What was read from one input file (or database query, `database` set): for the manifest."""
 
     source: str
     path: str
     sha256: str
     bytes: int
     rows: int
+    database: dict | None = None   # host, port, database, query_sha256 (targetgroup.extract_postgres)
 
 
 @dataclass
@@ -73,12 +74,18 @@ def read_all(con: duckdb.DuckDBPyConnection, config: SourcesConfig) -> ExtractRe
     """Read the person extract and every case source into `raw_<name>` tables."""
     result = ExtractResult()
     for extract in [config.persons, *config.sources]:
+        table = f"raw_{extract.name}"
+        if extract.format == "postgresql":
+            from targetgroup import extract_postgres  # noqa: PLC0415 - loads the database driver
+
+            result.files.append(extract_postgres.read_source(con, extract, config.base, table))
+            result.tables[extract.name] = table
+            continue
         files = extract.files(config.base)
         if not files:
             raise InputError(f"no file matches '{extract.path}'", source=extract.name,
                              file=config.base / extract.path,
                              hint="the extract did not arrive; check the delivery folder")
-        table = f"raw_{extract.name}"
         read_extract(con, extract, files, table)
         result.tables[extract.name] = table
         counts = dict(con.execute(f"select _file, count(*) from {table} group by _file").fetchall())

@@ -47,14 +47,17 @@ class StageResult:
 
 
 def _col(extract: Extract, canonical: str) -> str:
-    """The raw column mapped to `canonical`, or NULL when the source does not deliver it."""
+    """The raw column mapped to `canonical` as trimmed text, or NULL when the source does not deliver it."""
     column = extract.columns.get(canonical)
-    return f"nullif(trim({sql_identifier(column)}), '')" if column else "null::varchar"
+    return f"nullif(trim({sql_identifier(column)}::varchar), '')" if column else "null::varchar"
 
 
 def _date(extract: Extract, canonical: str) -> str:
-    """Expression parsing the mapped date column with the source's date format (`$date_format`)."""
-    return f"try_strptime(tg_date_text({_col(extract, canonical)}), $date_format)::date"
+    """Expression for the mapped date column: a text cell parsed with the source's date format
+    (`$date_format`), a native date (a database source's) taken as it is (macro tg_date)."""
+    column = extract.columns.get(canonical)
+    cell = sql_identifier(column) if column else "null::varchar"
+    return f"tg_date({cell}, {_col(extract, canonical)}, $date_format)"
 
 
 def source_params(src: Extract) -> dict[str, object]:

@@ -66,6 +66,16 @@ create or replace macro tg_date_text(raw) as
         else nullif(split_part(split_part(trim(coalesce(raw, '')), ' ', 1), 'T', 1), '')
     end;
 
+-- A date column as a date: a native date or timestamp cell (a database source) is a date as it
+-- is, never parsed with the source's date format; a text cell is parsed with `fmt`. `cell` is the
+-- column itself (typeof is decided when the statement is bound), `text` its trimmed text.
+create or replace macro tg_date(cell, text, fmt) as
+    case
+        when typeof(cell) in ('DATE', 'TIMESTAMP', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP_NS')
+            then try_cast(cell as date)
+        else try_strptime(tg_date_text(text), fmt)::date
+    end;
+
 -- "Active case on D" (DOMAIN.md "Precise semantics"), the one definition every stage uses (the
 -- identification's active_cases, the volume guard, the exclusions): the status maps to active,
 -- it started on or before d, and it has no end date or ends on or after d.
