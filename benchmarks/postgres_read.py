@@ -30,7 +30,7 @@ COLUMNS = {"cpr": "cpr", "case_id": "sagsnr", "status": "status", "start_date": 
 FILL_SQL = """
 create table sager as
 select
-    lpad(((g * 7919) % 311299 + 10100)::text, 6, '0') || lpad((g % 10000)::text, 4, '0') as cpr,
+    lpad(((g::bigint * 7919) % 311299 + 10100)::text, 6, '0') || lpad((g % 10000)::text, 4, '0') as cpr,
     'SAG-' || g as sagsnr,
     (array['AKT', 'PAS', 'AFS'])[1 + g % 3] as status,
     date '2015-01-01' + (g % 4000) as startdato,

@@ -171,6 +171,15 @@ def test_native_types_map_without_date_format(job_db, tmp_path):
     assert row == (str(first["Personnummer"]), first["Startdato"].date(), f"postgresql://127.0.0.1:{job_db.port}/cases", 1)
 
 
+def test_numbers_as_text_and_zoned_timestamps_as_local_time(job_db, tmp_path):
+    query = """select *, 101901234::float8 as f, 101901234::numeric(12, 0) as n, 2.5::float8 as half,
+                      timestamptz '2026-10-14 23:30:00+00' as zoned from momentum.v_sager limit 1"""
+    con, _ = _read(_db_source(table=None, query=query), tmp_path)
+    row = con.execute("select f, n, half, zoned::date from raw_job_momentum").fetchone()
+    # whole numbers without '.0' (a lost leading zero is then repaired as for Excel); Copenhagen is UTC+2 then
+    assert row == ("101901234", "101901234", "2.5", date(2026, 10, 15))
+
+
 def test_staging_takes_native_dates_as_dates(job_db, tmp_path):
     from targetgroup.stage import stage_all
     from targetgroup.extract import read_all
