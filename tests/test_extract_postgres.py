@@ -205,6 +205,7 @@ def test_staging_takes_native_dates_as_dates(job_db, tmp_path):
     ({"table": None, "query": "select v.*, pg_sleep(3) from momentum.v_sager as v limit 1",
       "statement_timeout_seconds": 1}, "longer than the statement timeout"),
     ({"table": None, "query": "insert into momentum.sager select * from momentum.sager"}, "tried to change the database"),
+    ({"table": None, "query": 'select *, 1 as "x\ny" from momentum.v_sager'}, "of the header contains a newline"),
 ])
 def test_query_errors_are_clear_and_leave_nothing(job_db, tmp_path, keys, problem):
     source = _db_source(**keys)
