@@ -63,8 +63,10 @@ def personal_data(sources_file: Path) -> dict[str, set[str]]:
             "department": departments}
 
 
-def leaks(text: str, data: dict[str, set[str]]) -> list[str]:
-    found = [f"CPR-shaped number {m}" for m in re.findall(r"(?<!\d)\d{6}-?\d{4}(?!\d)", text)]
+def leaks(text: str, data: dict[str, set[str]], run_id: str) -> list[str]:
+    # a run id (20261127T182950-1234) and the Message-ID's hash may look CPR-shaped by chance
+    shaped = re.sub(r"<[^>]*>", "", text.replace(run_id, ""))
+    found = [f"CPR-shaped number {m}" for m in re.findall(r"(?<!\d)\d{6}-?\d{4}(?!\d)", shaped)]
     digits = re.sub(r"[-\s]", "", text)
     found += [f"cpr {c[:6]}-****" for c in data["cpr"] if c in digits]
     found += [f"name {n}" for n in data["name"] if n in text]
@@ -119,7 +121,7 @@ def test_every_department_mail_arrives_with_counts_only(night, smtp):
     for rcpts, raw in smtp.messages:
         msg = parsed(raw)
         text = full_text(msg)
-        assert leaks(text, data) == [], msg["Subject"]
+        assert leaks(text, data, night.run_id) == [], msg["Subject"]
         assert msg.get_content_type() == "multipart/alternative"
         assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
         assert msg["Message-ID"].startswith(f"<{night.run_id}.") and msg["Content-Language"] == "da"

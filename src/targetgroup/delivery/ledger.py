@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from targetgroup.privacy import scrub
-from targetgroup.warehouse import ALIAS, attached, commit, open_work
+from targetgroup.warehouse import ALIAS, attached, commit
 
 DDL = f"""
 create table if not exists {ALIAS}.deliveries (
@@ -75,7 +75,7 @@ def mark(warehouse: Path, run_id: str, target: Target, state: str, error: str | 
                         where run_id = ? and kind = ? and target = ? and recipient = ? and state <> 'delivered'""",
                     [state, scrub(error)[:500] if error else None, run_id, target.kind, target.target,
                      target.recipient])
-    con = open_work(threads=1)
+    con = duckdb.connect(":memory:", config={"threads": 1})   # no macros needed: one update
     try:
         commit(con, warehouse, [step])
     finally:
