@@ -1,4 +1,4 @@
-"""One committed sample night for the delivery tests, made once per module, copied per test.
+"""One committed sample night for the delivery tests, made once per session, copied per test.
 
 The night is a generated sample municipality (400 citizens, fake CPR numbers) run through
 `targetgroup run --delivery FILE` while no mail server listens: the run commits, the drop
@@ -9,6 +9,8 @@ pointing at the test's own SMTP server (`smtp`).
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,40 +104,52 @@ def smtp_user(monkeypatch):
     monkeypatch.setenv(USER_ENV, USER)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def committed_night(tmp_path_factory, certificate) -> Night:
-    """The sample night, run once per module through the CLI with the mail server down."""
-    import os  # noqa: PLC0415
-
-    from targetgroup.cli import app  # noqa: PLC0415
-    from targetgroup.sample import generate  # noqa: PLC0415
-
-    root = tmp_path_factory.mktemp("night")
-    generate(root / "input", citizens=400, seed=7, fmt="csv")
-    shutil.copy(certificate.cert, root / "smtp-cert.pem")
-    port = free_port()
-    delivery = write_delivery(root, port)
-    os.environ[USER_ENV] = USER
-    result = CliRunner().invoke(app, ["run", "--as-of", AS_OF, "--sources", str(root / "input" / "sources.yaml"),
-                                      "--out", str(root / "reports"), "--delivery", str(delivery), "--quiet"])
-    assert result.exit_code == 5, result.output
+    """The sample night, run once per test session through the CLI with the mail server down.
+    Under pytest-xdist the workers share it: the first makes it under a lock, the others wait."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent   # shared by the workers of this session only
+    root = base / "delivery-night"
+    root.mkdir(exist_ok=True)
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "done").exists():
+            _make_night(root, certificate)
+            (root / "done").write_text("")
+    output = (root / "cli-output.txt").read_text()
     con = duckdb.connect(str(root / "reports" / "warehouse.duckdb"), read_only=True)
     run_id = con.execute("select run_id from runs").fetchone()[0]
     con.close()
     night = Night(root, root / "reports", root / "reports" / "warehouse.duckdb", run_id,
-                  root / "input" / "sources.yaml", delivery, port)
-    night.cli_output = result.output
+                  root / "input" / "sources.yaml", root / "delivery.yaml", 0)
+    night.cli_output = output
     return night
 
 
+def _make_night(root: Path, certificate: Certificate) -> None:
+    from targetgroup.cli import app  # noqa: PLC0415
+    from targetgroup.sample import generate  # noqa: PLC0415
+
+    generate(root / "input", citizens=400, seed=7, fmt="csv")
+    shutil.copy(certificate.cert, root / "smtp-cert.pem")
+    delivery = write_delivery(root, free_port())   # nobody listens there: the mail stays pending
+    os.environ[USER_ENV] = USER
+    result = CliRunner().invoke(app, ["run", "--as-of", AS_OF, "--sources", str(root / "input" / "sources.yaml"),
+                                      "--out", str(root / "reports"), "--delivery", str(delivery), "--quiet"])
+    (root / "cli-output.txt").write_text(result.output)
+    assert result.exit_code == 5, result.output
+
+
 @pytest.fixture
-def night(committed_night: Night, tmp_path: Path) -> Night:
+def night(committed_night: Night, tmp_path: Path, certificate: Certificate) -> Night:
     """A copy of the committed night with every delivery pending again and empty drop folders."""
     src = committed_night
     root = tmp_path / "night"
     shutil.copytree(src.root / "input", root / "input")
     shutil.copytree(src.out, root / "reports")
-    shutil.copy(src.root / "smtp-cert.pem", root / "smtp-cert.pem")
+    shutil.copy(certificate.cert, root / "smtp-cert.pem")   # this worker's server's certificate
     port = free_port()
     delivery = write_delivery(root, port)
     warehouse = root / "reports" / "warehouse.duckdb"
