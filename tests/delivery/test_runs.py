@@ -86,3 +86,16 @@ def test_the_nightly_flow_takes_the_delivery_file_as_a_path(monkeypatch):
     monkeypatch.setenv("TARGETGROUP_DELIVERY", "/etc/targetgroup/delivery.yaml")
     assert _settings(**args).delivery == Path("/etc/targetgroup/delivery.yaml")
     assert _settings(**args, delivery="d.yaml").delivery == Path("d.yaml")
+
+
+def test_the_notice_names_the_folder_as_caseworkers_reach_it(tmp_path):
+    from targetgroup.delivery.config import DeliveryConfig, Folder  # noqa: PLC0415
+    from targetgroup.delivery.night import where  # noqa: PLC0415
+
+    config = DeliveryConfig(folders={"BUF": "share/buf", "JOB": Folder(path="share/job", shown_as="\\\\fil01\\job\\"),
+                                     "SOC": Folder(path="/srv/soc", shown_as="S:/soc")}, base=tmp_path)
+    night = "2026-11-01_20261101T041500-3f9a"
+    assert where(config, "BUF", night, tmp_path / "run") == str(tmp_path / "share" / "buf" / night)
+    assert where(config, "JOB", night, tmp_path / "run") == "\\\\fil01\\job\\" + night
+    assert where(config, "SOC", night, tmp_path / "run") == "S:/soc/" + night
+    assert where(config, "UNG", night, tmp_path / "run") == str(tmp_path / "run")

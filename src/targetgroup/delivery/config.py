@@ -2,7 +2,8 @@
 
 `load_delivery(path, sources)` reads a YAML file like
 
-    folders: {BUF: /srv/share/buf/maalgruppe, JOB: {path: /srv/share/job, group: job-staff}}
+    folders: {BUF: /srv/share/buf/maalgruppe, JOB: {path: /srv/share/job, group: job-staff,
+                                                     shown_as: 'S:/job/maalgruppe'}}
     systems: {Momentum: /srv/integration/momentum/inbox}
     keep_nights: 30
     file_mode: "0640"
@@ -95,10 +96,12 @@ class Secret(_Strict):
 
 
 class Folder(_Strict):
-    """A drop folder: its path and, optionally, the group its files get."""
+    """A drop folder: its path on this machine, optionally the group its files get, and how
+    caseworkers reach it (`shown_as`, e.g. a share's name on their PCs) for the notices."""
 
     path: PathText
     group: Code | None = None
+    shown_as: PathText | None = None
 
 
 class ListFile(_Strict):
@@ -155,7 +158,7 @@ class DeliveryConfig(_Strict):
         """The department's (`kind` 'folders') or system's ('systems') folder, paths resolved."""
         entry = getattr(self, kind)[name]
         folder = entry if isinstance(entry, Folder) else Folder(path=entry)
-        return Folder(path=str(self.base / folder.path), group=folder.group)
+        return Folder(path=str(self.base / folder.path), group=folder.group, shown_as=folder.shown_as)
 
 
 def delivery_from_env(value: str | Path | None) -> Path | None:
@@ -172,7 +175,7 @@ def load_delivery(path: Path | str, sources: SourcesConfig) -> DeliveryConfig:
         raise ConfigError("expected a mapping with folders, systems and mail", file=path,
                           hint="see docs/delivery.md for a complete example")
     try:
-        config = DeliveryConfig(**data, file=path, base=path.parent)
+        config = DeliveryConfig(**data, file=path, base=path.resolve().parent)   # notices name absolute folders
     except ValidationError as exc:
         err = exc.errors()[0]
         key_path: KeyPath = tuple(p for p in err["loc"] if p not in ("function-after", "[key]")

@@ -200,10 +200,17 @@ def deliver_committed(warehouse: Path, run_id: str, config: DeliveryConfig,
     return result
 
 
-def _where(config: DeliveryConfig, dept: str, night: str, report_dir: Path) -> str:
-    if dept in config.folders:
-        return str(Path(config.folder("folders", dept).path) / night)
-    return str(report_dir)
+def where(config: DeliveryConfig, dept: str, night: str, report_dir: Path) -> str:
+    """Where a notice says tonight's list lies: the department's folder as caseworkers reach it
+    (`shown_as`, with its own separator) or as this machine has it; without a department folder,
+    the run's own folder."""
+    if dept not in config.folders:
+        return str(report_dir)
+    folder = config.folder("folders", dept)
+    if folder.shown_as:
+        sep = "\\" if "\\" in folder.shown_as else "/"
+        return folder.shown_as.rstrip("\\/") + sep + night
+    return str(Path(folder.path) / night)
 
 
 def _send_mail(todo: list[Target], config: DeliveryConfig, run_id: str, as_of: date, night: str,
@@ -229,7 +236,7 @@ def _send_mail(todo: list[Target], config: DeliveryConfig, run_id: str, as_of: d
                 else:
                     dept = detail["department"]
                     notice = texts.list_notice(lang, as_of, dept, detail["name"], detail["counts"],
-                                               _where(config, dept, night, report_dir),
+                                               where(config, dept, night, report_dir),
                                                caseworker=detail.get("caseworker", False))
                 recipients = [t.recipient for t in targets]
                 msg = mail.message(notice, settings.sender, recipients,
