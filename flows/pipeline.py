@@ -119,7 +119,7 @@ def delivery_task(warehouse: Path, run_id: str, config: object) -> str:
     from targetgroup.delivery.night import deliver_committed  # noqa: PLC0415
 
     with run_lock(warehouse, 600.0):
-        result = deliver_committed(warehouse, run_id, config)
+        result = deliver_committed(warehouse, run_id, config, lambda line: get_run_logger().info("delivery: %s", line))
     state = ledger.state_text(result.delivered, result.total, 0)
     if result.pending:
         raise RunError(f"run {run_id}: delivery {state}; {result.errors[-1] if result.errors else ''}",

@@ -595,8 +595,9 @@ def run_pipeline(settings: RunSettings, progress: Progress | None = None) -> Run
                 run.guard = guard
                 run = _run_stages(run)
                 if run.status == "committed" and run.delivery is not None:   # after the commit, never in a dry run
-                    run.delivered = delivery_night.deliver_committed(
-                        settings.warehouse_path, run.run_id, run.delivery, lambda line: run.progress("delivery", line))
+                    run.delivered = delivery_night.deliver_committed(   # progress: what arrived; the rest is summed up
+                        settings.warehouse_path, run.run_id, run.delivery,
+                        lambda line: line.startswith(("delivered", "retention")) and run.progress("delivery", line))
                 return run
         except interrupts.Interrupted:   # before the run had a folder (waiting for the lock, preparing)
             raise RunInterrupted(f"the run was stopped by {guard.name} before it started; nothing was stored",
