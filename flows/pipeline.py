@@ -110,6 +110,23 @@ def commit_task(run: pipeline.Run) -> None:
     _safe(pipeline.commit)(run)
 
 
+@task(name="deliver to caseworkers", retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=30),
+      retry_jitter_factor=0.5, **TASK)
+def delivery_task(warehouse: Path, run_id: str, config: object) -> str:
+    """Deliver the committed run's pending targets (drop folders, mail); raises while some stay
+    pending, so Prefect retries with back-off. Delivered targets are never repeated."""
+    from targetgroup.delivery import ledger  # noqa: PLC0415
+    from targetgroup.delivery.night import deliver_committed  # noqa: PLC0415
+
+    with run_lock(warehouse, 600.0):
+        result = deliver_committed(warehouse, run_id, config, lambda line: get_run_logger().info("delivery: %s", line))
+    state = ledger.state_text(result.delivered, result.total, 0)
+    if result.pending:
+        raise RunError(f"run {run_id}: delivery {state}; {result.errors[-1] if result.errors else ''}",
+                       hint=f"targetgroup deliver --run {run_id}")
+    return state
+
+
 @task(name="finish", **TASK)
 def finish_task(run: pipeline.Run, status: str, error: TargetGroupError | None = None) -> str:
     """Write the run manifest and put the run folder in its place; returns the manifest's path.
@@ -120,16 +137,18 @@ def finish_task(run: pipeline.Run, status: str, error: TargetGroupError | None =
 # What the CLI takes as options, the flows take as parameters or, when a parameter is not given,
 # from the environment (a deployment's or the worker's): the same names the CLI documents.
 ENV = {"rules": "TARGETGROUP_RULES", "allow_drop": "TARGETGROUP_ALLOW_DROP", "lang": "TARGETGROUP_LANG",
-       "threads": "TARGETGROUP_THREADS", "memory_limit": "TARGETGROUP_MEMORY_LIMIT"}
+       "threads": "TARGETGROUP_THREADS", "memory_limit": "TARGETGROUP_MEMORY_LIMIT",
+       "delivery": "TARGETGROUP_DELIVERY"}
 
 
 def _settings(as_of: date | None, sources: str, out: str, warehouse: str | None, rules: str | None,
               lang: str | None, dry_run: bool, rebuild: bool, allow_drop: list[str] | None = None,
               memory_limit: str | None = None, threads: int | None = None,
-              switch_rules: bool = False) -> pipeline.RunSettings:
+              switch_rules: bool = False, delivery: str | None = None) -> pipeline.RunSettings:
     """RunSettings from flow parameters; a parameter left out (None) comes from the environment
     (ENV: TARGETGROUP_RULES, TARGETGROUP_ALLOW_DROP as a comma-separated list of sources,
-    TARGETGROUP_LANG, TARGETGROUP_THREADS, TARGETGROUP_MEMORY_LIMIT), else the CLI's default."""
+    TARGETGROUP_LANG, TARGETGROUP_THREADS, TARGETGROUP_MEMORY_LIMIT, TARGETGROUP_DELIVERY), else the
+    CLI's default."""
     rules = rules or os.environ.get(ENV["rules"]) or None
     if allow_drop is None:
         allow_drop = [s.strip() for s in os.environ.get(ENV["allow_drop"], "").split(",") if s.strip()]
@@ -137,6 +156,9 @@ def _settings(as_of: date | None, sources: str, out: str, warehouse: str | None,
     if lang not in ("da", "en"):
         raise RunError(f"language {lang!r} is not da or en", hint=f"set the lang parameter or {ENV['lang']}")
     extra = {"rules": Path(rules)} if rules else {}
+    delivery = delivery or os.environ.get(ENV["delivery"]) or None
+    if delivery:
+        extra["delivery"] = Path(delivery)
     # threads and memory limit: None lets the warehouse read TARGETGROUP_THREADS / _MEMORY_LIMIT
     return pipeline.RunSettings(sources=Path(sources), as_of=as_of or date.today(), out=Path(out),
                                 warehouse=Path(warehouse) if warehouse else None, lang=lang,
@@ -168,11 +190,18 @@ def run_stages(settings: pipeline.RunSettings, flow_run_id: str | None) -> dict[
             finish_task(run, "dry_run" if settings.dry_run else "committed")
         finally:
             run.close()   # finish closed it already, unless finish itself failed
+    delivery = None
+    if run.status == "committed" and run.delivery is not None:   # after the commit; the lock is taken again
+        state = delivery_task(settings.warehouse_path, run.run_id, run.delivery, return_state=True)
+        delivery = state.result() if state.is_completed() else "pending (targetgroup deliver)"
+        if not state.is_completed():
+            get_run_logger().warning("run %s is stored; delivery pending after retries: operations alerted",
+                                     run.run_id)
     flags = run.summary.get("flags", {})
     get_run_logger().info("run %s done: %s citizens flagged; flags new %s, continuing %s, ended %s; report %s",
                           run.run_id, run.summary["identify"]["citizens_flagged"], flags.get("new"),
                           flags.get("continuing"), flags.get("ended"), run.summary.get("report_html"))
-    return {"run_id": run.run_id, "report_dir": str(run.report_dir), "flags": dict(flags)}
+    return {"run_id": run.run_id, "report_dir": str(run.report_dir), "flags": dict(flags), "delivery": delivery}
 
 
 def alert_on_failure(flow, flow_run, state) -> None:
@@ -188,21 +217,42 @@ def alert_on_failure(flow, flow_run, state) -> None:
         write_text(folder / "ALERT.txt", message)
     finally:
         flow_run_logger(flow_run, flow).error(message.strip())
+        _mail_operations(flow_run.parameters, state.message)
+
+
+def _mail_operations(parameters: dict, cause: str | None) -> None:
+    """Operations' mail about a failed flow run, when a delivery file is configured (best effort)."""
+    from types import SimpleNamespace  # noqa: PLC0415
+
+    from targetgroup.delivery.alerts import mail_failure  # noqa: PLC0415
+
+    delivery = parameters.get("delivery") or os.environ.get(ENV["delivery"])
+    if not delivery:
+        return
+    as_of = parameters.get("as_of")
+    settings = SimpleNamespace(delivery=Path(delivery), sources=Path(parameters.get("sources") or SAMPLE_SOURCES),
+                               as_of=date.fromisoformat(str(as_of)) if as_of else date.today(),
+                               lang=parameters.get("lang") or os.environ.get(ENV["lang"]) or "da")
+    try:
+        mail_failure(settings, cause)
+    except Exception:  # noqa: BLE001, S110 - the failure is logged and ALERT.txt written already
+        pass
 
 
 @flow(name="targetgroup-nightly", on_failure=[alert_on_failure], persist_result=False, log_prints=False)
 def nightly(as_of: date | None = None, sources: str = str(SAMPLE_SOURCES), out: str = "reports",
             warehouse: str | None = None, rules: str | None = None, lang: str | None = None,
             rebuild: bool = False, allow_drop: list[str] | None = None, memory_limit: str | None = None,
-            threads: int | None = None, switch_rules: bool = False) -> dict[str, object]:
-    """The nightly run: find the target group on AS_OF (default today), write reports, store the run.
+            threads: int | None = None, switch_rules: bool = False, delivery: str | None = None) -> dict[str, object]:
+    """The nightly run: find the target group on AS_OF (default today), write reports, store the run,
+    then deliver it (drop folders, notices) with retries when a delivery file is given.
 
-    Parameters mirror `targetgroup run`; rules, allow_drop, lang, threads and memory_limit left
-    out come from the environment (see ENV)."""
+    Parameters mirror `targetgroup run`; rules, allow_drop, lang, threads, memory_limit and delivery
+    (a path, never a secret) left out come from the environment (see ENV)."""
     from prefect.runtime import flow_run  # noqa: PLC0415
     _private_process()
     settings = _settings(as_of, sources, out, warehouse, rules, lang, False, rebuild, allow_drop, memory_limit,
-                         threads, switch_rules)
+                         threads, switch_rules, delivery)
     return _safe(run_stages)(settings, flow_run.id)
 
 

@@ -12,7 +12,7 @@ DuckDB turns an interrupt inside a query into its own exception (RuntimeError 'Q
 interrupted'), and a stage may wrap that again: whoever handles a failure asks `received`, not
 the exception's type.
 
-Exit codes of `targetgroup run` (EXIT_*; README "Exit codes").
+Exit codes of `targetgroup run` and `targetgroup deliver` (EXIT_*; README "Exit codes").
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1                    # the run failed; nothing was stored
 EXIT_INTERRUPTED = 3              # SIGINT/SIGTERM before the commit: rolled back, nothing was stored
 EXIT_INTERRUPTED_COMMITTED = 4    # SIGINT/SIGTERM once the commit was sent: the run IS stored and published
+EXIT_DELIVERY_PENDING = 5         # the run IS stored, but some deliveries are pending (`targetgroup deliver`)
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

@@ -47,6 +47,9 @@ from targetgroup.config import SAMPLE_SOURCES, SourcesConfig, load_sources
 from targetgroup.deliver import actions as action_files
 from targetgroup.deliver import analyst, disclosure, excel, figures, html_report, reports, status
 from targetgroup.deliver.files import make_private_dir, write_text
+from targetgroup.delivery import ledger as delivery_ledger
+from targetgroup.delivery import night as delivery_night
+from targetgroup.delivery.config import load_delivery
 from targetgroup.errors import RunError, RunInterrupted, TargetGroupError, internal
 from targetgroup.rules import DEFAULT_RULES, load_rules
 from targetgroup.rules.evaluate import evaluate, store_family_key, store_history
@@ -76,6 +79,7 @@ class RunSettings:
     store_extracts: bool = True
     allow_drop: tuple[str, ...] = ()
     switch_rules: bool = False
+    delivery: Path | None = None       # the delivery file (targetgroup.delivery); None: nothing is delivered
 
     @property
     def warehouse_path(self) -> Path:
@@ -107,6 +111,8 @@ class Run:
     interrupted: str | None = None     # 'SIGINT'/'SIGTERM' when a signal came once the commit was sent
     closed: bool = False
     system_tempdir: str | None = None
+    delivery: object | None = None     # the loaded delivery file (DeliveryConfig)
+    delivered: object | None = None    # what delivery after the commit did (delivery.Outcome)
 
     def close(self) -> None:
         """Close the work connection and remove the run's temporary files (DuckDB's spill may hold
@@ -164,6 +170,7 @@ def prepare(settings: RunSettings, progress: Progress | None = None, *, sweep: b
     privacy.install_log_scrubber()
     started = time.perf_counter()
     config = load_sources(settings.sources)
+    delivery_config = load_delivery(settings.delivery, config) if settings.delivery else None
     leftovers = sweep_leftovers(settings, progress) if sweep else []
     now = datetime.now()
     run_id = new_run_id(now)
@@ -174,7 +181,8 @@ def prepare(settings: RunSettings, progress: Progress | None = None, *, sweep: b
     try:
         con = open_work(settings.threads, settings.memory_limit, folder.tmp)
         run = Run(settings=settings, config=config, con=con, run_id=run_id, started_at=now,
-                  report_dir=folder.report, spill_dir=folder.tmp, folder=folder, system_tempdir=system_tempdir)
+                  report_dir=folder.report, spill_dir=folder.tmp, folder=folder, system_tempdir=system_tempdir,
+                  delivery=delivery_config)
         if progress:
             run.progress = progress
         if leftovers:
@@ -492,6 +500,11 @@ def commit(run: Run) -> None:
         run.commit_sent = True
 
     steps = [store_snapshot, *run.commit_steps, store_ledger]
+    if run.delivery is not None:   # the delivery ledger's pending rows: a committed run has its ledger
+        names = {code: (d.name if run.settings.lang == "da" else d.name_en) for code, d in run.config.departments.items()}
+        targets = delivery_night.plan(run.con, run.delivery, names, run.settings.lang)
+        steps.append(delivery_ledger.pending_step(run.run_id, targets))
+        run.manifest["delivery"] = {"file": str(run.settings.delivery), "targets": len(targets)}
     warehouse = run.settings.warehouse_path
     # should the process die past the commit, the next start publishes the staging folder as it is
     write_manifest(run, "committed")
@@ -580,7 +593,12 @@ def run_pipeline(settings: RunSettings, progress: Progress | None = None) -> Run
             with run_lock(settings.warehouse_path, settings.wait_seconds):
                 run = prepare(settings, progress, sweep=True)
                 run.guard = guard
-                return _run_stages(run)
+                run = _run_stages(run)
+                if run.status == "committed" and run.delivery is not None:   # after the commit, never in a dry run
+                    run.delivered = delivery_night.deliver_committed(   # progress: what arrived; the rest is summed up
+                        settings.warehouse_path, run.run_id, run.delivery,
+                        lambda line: line.startswith(("delivered", "retention")) and run.progress("delivery", line))
+                return run
         except interrupts.Interrupted:   # before the run had a folder (waiting for the lock, preparing)
             raise RunInterrupted(f"the run was stopped by {guard.name} before it started; nothing was stored",
                                  hint="run it again when ready") from None

@@ -1,6 +1,8 @@
 """The nightly flow on the sample under Prefect's test harness; afterwards no CPR from the sample
 may appear in Prefect's database or logs. The failure hook leaves ALERT.txt without CPR."""
 
+import email
+import email.policy
 import logging
 import re
 from datetime import date
@@ -64,16 +66,38 @@ def prefect_records(monkeypatch):
     return records
 
 
-def test_nightly_flow_on_the_sample_leaks_no_cpr(harness, sample, tmp_path, monkeypatch, prefect_records):
+@pytest.fixture
+def delivery(tmp_path, monkeypatch):
+    """A delivery file (three department folders, a system folder, mail) and its SMTP server on
+    loopback (STARTTLS, AUTH; tests/delivery/smtp.py)."""
+    from tests.delivery.conftest import USER_ENV, write_delivery
+    from tests.delivery.smtp import USER, SmtpServer, free_port, make_certificate
+
+    certificate = make_certificate(tmp_path / "delivery")
+    (tmp_path / "delivery" / "smtp-cert.pem").write_bytes(certificate.cert.read_bytes())
+    server = SmtpServer(certificate, free_port()).start()
+    monkeypatch.setenv(USER_ENV, USER)
+    yield write_delivery(tmp_path / "delivery", server.port), server
+    server.stop()
+
+
+def test_nightly_flow_on_the_sample_leaks_no_cpr(harness, sample, tmp_path, monkeypatch, prefect_records, delivery):
     from flows.pipeline import nightly
+    from tests.delivery.smtp import PASSWORD
     monkeypatch.setenv("TARGETGROUP_PSEUDONYM_KEY", "k" * 40)
-    result = nightly(as_of=date(2026, 11, 1), sources=str(sample), out=str(tmp_path / "out"))
+    delivery_file, smtp = delivery
+    result = nightly(as_of=date(2026, 11, 1), sources=str(sample), out=str(tmp_path / "out"),
+                     delivery=str(delivery_file))
     report_dir = Path(result["report_dir"])
     assert (report_dir / "leadership_report.html").exists() and result["flags"]["new"] > 50
+    # delivered in a task after the commit: folders and mail, every target once
+    assert re.fullmatch(r"delivered (\d+)/\1", result["delivery"]) and len(smtp.messages) >= 3
+    assert (tmp_path / "delivery" / "share" / "buf" / "LATEST").exists()
     cprs = _sample_cprs(sample)
     assert len(cprs) > 1000
     db = _database_text(harness)
     assert "targetgroup-nightly" in db  # the scan reads the right database
+    assert str(delivery_file) in db and PASSWORD not in db   # the delivery file's path, never a secret
     found = set(re.findall(r"\d{10}", re.sub(r"(\d{6})-(\d{4})", r"\1\2", db))) & cprs
     assert not found, f"{len(found)} CPR numbers in Prefect's database"
     messages = [r.getMessage() for r in prefect_records]
@@ -83,7 +107,7 @@ def test_nightly_flow_on_the_sample_leaks_no_cpr(harness, sample, tmp_path, monk
     assert not set(re.findall(r"\d{10}", re.sub(r"(\d{6})-(\d{4})", r"\1\2", logs))) & cprs
 
 
-def test_failure_hook_leaves_an_alert_without_cpr(harness, sample, tmp_path, monkeypatch):
+def test_failure_hook_leaves_an_alert_without_cpr(harness, sample, tmp_path, monkeypatch, delivery):
     from flows.pipeline import nightly
     from targetgroup import pipeline
     from targetgroup.errors import RunError
@@ -91,6 +115,7 @@ def test_failure_hook_leaves_an_alert_without_cpr(harness, sample, tmp_path, mon
     def broken(run):
         raise RunError("deliberate failure in deliver")
     monkeypatch.setattr(pipeline, "deliver", broken)
+    monkeypatch.setenv("TARGETGROUP_DELIVERY", str(delivery[0]))   # operations get a mail, too
     state = nightly(as_of=date(2026, 11, 1), sources=str(sample), out=str(tmp_path / "out"), return_state=True)
     assert state.is_failed()
     [alert] = list((tmp_path / "out").glob("failed/*/ALERT.txt"))   # a failed run: failed/<as-of>_<run-id>/
@@ -99,6 +124,10 @@ def test_failure_hook_leaves_an_alert_without_cpr(harness, sample, tmp_path, mon
     assert (alert.parent / "FAILED.txt").exists()
     assert not set(re.findall(r"\d{10}", text)) & _sample_cprs(sample)
     assert not (tmp_path / "out" / "warehouse.duckdb").exists()
+    [(recipients, raw)] = delivery[1].messages
+    body = email.message_from_bytes(raw, policy=email.policy.default).get_body(("plain",)).get_content()
+    assert recipients == ["drift@example.kommune.dk"] and "deliberate failure in deliver" in body
+    assert not set(re.findall(r"\d{10}", re.sub(r"(\d{6})-(\d{4})", r"\1\2", body))) & _sample_cprs(sample)
 
 
 def test_nightly_takes_what_the_cli_takes_and_alerts_with_the_cause(harness, tmp_path, monkeypatch):

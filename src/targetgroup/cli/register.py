@@ -80,7 +80,7 @@ def _print_suppressions(rows: list[dict]) -> None:
 
 @app.command()
 def runs(out: OutOpt = Path("reports"), warehouse: WarehouseOpt = None) -> None:
-    """List the runs in the ledger: as-of, status, flag counts, the rule set's hash and the run's folder."""
+    """List the runs in the ledger: as-of, status, flag counts, delivery state, the rule set's hash and the run's folder."""
     from targetgroup.register import suppress as ops  # noqa: PLC0415
 
     try:
@@ -89,11 +89,11 @@ def runs(out: OutOpt = Path("reports"), warehouse: WarehouseOpt = None) -> None:
         fail(exc)
     table = Table(title="Runs")
     for col in ("run id", "as-of", "status", "citizens", "new", "continuing", "updated", "ended", "actions",
-                "rules", "rules hash", "folder"):
+                "delivery", "rules", "rules hash", "folder"):
         table.add_column(col, no_wrap=col in ("run id", "as-of", "status"), overflow="fold")
     for r in rows:
         table.add_row(r["run_id"], str(r["as_of"]), r["status"], *(_n(r[k]) for k in
-                      ("citizens", "new", "continuing", "updated", "ended", "actions")),
+                      ("citizens", "new", "continuing", "updated", "ended", "actions")), r["delivery"],
                       r["rules_name"] or "", (r["rules_hash"] or "")[:12], Path(r["folder"] or "").name)
     stdout.print(table)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from targetgroup.cli import StageProgress, app, err, fail, parse_date, stdout
@@ -31,6 +32,7 @@ def run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write every output but change nothing in the warehouse (register, ledger); any as-of date.")] = False,
     store_extracts: Annotated[bool, typer.Option("--store-extracts/--no-store-extracts", help="Keep the run's canonical cases and persons tables in the warehouse (default yes).")] = True,
     allow_drop: Annotated[Optional[list[str]], typer.Option("--allow-drop", help="Accept an empty extract or a volume drop for this source tonight (repeatable).")] = None,
+    delivery: Annotated[Optional[Path], typer.Option("--delivery", help="Delivery file (YAML): drop folders and mail notices after the commit (docs/delivery.md).")] = None,
 ) -> None:
     """Run the whole pipeline: read the extracts, find the target group, write reports, store the run."""
     from targetgroup.pipeline import RunSettings, run_pipeline  # noqa: PLC0415 - keep --help fast
@@ -42,7 +44,7 @@ def run(
     settings = RunSettings(sources=sources, rules=rules or DEFAULT_RULES, as_of=parse_date(as_of), out=out,
                            warehouse=warehouse, rebuild=rebuild, threads=threads, memory_limit=memory_limit,
                            wait_seconds=wait, lang=lang, dry_run=dry_run, suppressions=suppressions, store_extracts=store_extracts,
-                           allow_drop=tuple(allow_drop or ()), switch_rules=switch_rules)
+                           allow_drop=tuple(allow_drop or ()), switch_rules=switch_rules, delivery=delivery)
     from targetgroup import interrupts  # noqa: PLC0415
     from targetgroup.errors import RunInterrupted  # noqa: PLC0415
 
@@ -60,6 +62,10 @@ def run(
         except Exception as exc:  # noqa: BLE001 - every error ends as one clear line
             outer.hold()
             progress.stop()
+            if delivery is not None:
+                from targetgroup.delivery.alerts import mail_failure  # noqa: PLC0415
+
+                mail_failure(settings, exc)
             fail(exc)
         outer.hold()   # the run is stored: a signal now only changes the exit code
         progress.stop()
@@ -69,6 +75,11 @@ def run(
         err.print(f"[yellow]Stopped by {stopped_by} after the commit was sent:[/] the run is stored "
                   f"in the warehouse and its folder is in place ({result.report_dir}).", markup=True, soft_wrap=True)
         raise typer.Exit(interrupts.EXIT_INTERRUPTED_COMMITTED)
+    if result.delivered is not None and result.delivered.pending:
+        err.print(f"[yellow]Delivery pending:[/] the run is stored, but {result.delivered.pending} of "
+                  f"{result.delivered.total} deliveries are not done ({escape(result.delivered.errors[-1])}); operations "
+                  f"were alerted. Retry with: targetgroup deliver --run {result.run_id}", markup=True, soft_wrap=True)
+        raise typer.Exit(interrupts.EXIT_DELIVERY_PENDING)
 
 
 def print_summary(result) -> None:

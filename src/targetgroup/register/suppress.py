@@ -19,6 +19,7 @@ from targetgroup.cpr import mask
 from targetgroup.errors import InputError, RunError
 from targetgroup.register.state import register_sql, table_exists
 from targetgroup import reader
+from targetgroup.delivery import ledger as delivery_ledger
 from targetgroup.warehouse import ALIAS
 
 
@@ -140,17 +141,20 @@ def list_runs(warehouse: Path) -> list[dict]:
         has_register = _has(con, "register_runs")
         join = "left join register_runs as g using (run_id)" if has_register else ""
         updated = "g.flags_updated, g.actions" if has_register else "null, null"
+        deliveries = delivery_ledger.summary_sql(_has(con, "deliveries"))
         rows = con.execute(f"""
             select r.run_id, r.as_of, r.status, r.citizens_flagged, r.flags_new, r.flags_continuing,
-                {updated}, r.flags_ended, r.rules_name, r.rules_hash, r.report_dir
+                {updated}, r.flags_ended, r.rules_name, r.rules_hash, r.report_dir,
+                d.delivered, d.total, d.failed
             from runs as r {join}
+            left join ({deliveries}) as d using (run_id)
             order by r.as_of desc, r.started_at desc
         """).fetchall()
     finally:
         con.close()
     keys = ("run_id", "as_of", "status", "citizens", "new", "continuing", "updated", "actions", "ended",
             "rules_name", "rules_hash", "folder")
-    return [dict(zip(keys, r)) for r in rows]
+    return [{**dict(zip(keys, r)), "delivery": delivery_ledger.state_text(*r[-3:])} for r in rows]
 
 
 def citizen_history(warehouse: Path, cpr: str) -> dict[str, list[tuple]]:
