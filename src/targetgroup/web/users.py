@@ -18,6 +18,7 @@ authenticates, the file still gives the role and the departments.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -37,7 +38,12 @@ MIN_PASSWORD = 12
 DEFAULT_NAME = "users.yaml"
 
 _hasher = PasswordHasher()   # argon2id, the library's recommended parameters
-_DUMMY = _hasher.hash("not a password of anyone: spends the work of a real check")
+
+
+@functools.cache
+def _dummy() -> str:
+    """A hash of no one's password, to spend a real check's work on an unknown name."""
+    return _hasher.hash("not a password of anyone: spends the work of a real check")
 
 
 @dataclass
@@ -60,7 +66,7 @@ class Users:
     def verify(self, name: str, password: str) -> User | None:
         """The user when `password` is theirs, else None (unknown name, wrong password, SSO-only)."""
         user = self.users.get(name)
-        stored = user.password_hash if user is not None and user.password_hash else _DUMMY
+        stored = user.password_hash if user is not None and user.password_hash else _dummy()
         try:
             _hasher.verify(stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
