@@ -58,6 +58,8 @@ def test_users_refusals_say_what_to_do(tmp_path):
     bad_role = _invoke("users", "add", "sara", "--role", "boss", "--users", str(path), "--sso")
     assert bad_role.exit_code == 1 and "role must be one of" in bad_role.output
     assert _invoke("users", "remove", "nobody", "--users", str(path)).exit_code == 1
+    cpr_name = _invoke("users", "add", "0101800001", "--role", "admin", "--sso", "--users", str(path))
+    assert cpr_name.exit_code == 1 and "CPR" in cpr_name.output and "0101800001" not in cpr_name.output
     assert _invoke("users", "add", "ada", "--role", "admin", "--sso", "--users", str(path)).exit_code == 0
     path.chmod(0o644)
     loose = _invoke("users", "list", "--users", str(path))

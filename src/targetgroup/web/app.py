@@ -46,6 +46,7 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
+PATHS = {"/", "/login", "/logout", "/list", "/list/download", "/citizen", "/leadership", "/access-log"}
 ROLE_HOME = {"caseworker": "/list", "leader": "/leadership", "admin": "/access-log"}
 LOGIN_FAILED = "Wrong user name or password."
 LOCKED = "Too many failed log-ins. Wait a few minutes and try again."
@@ -156,9 +157,11 @@ def create_app(settings: WebSettings) -> FastAPI:
         response = await call_next(request)
         for name, value in HEADERS.items():
             response.headers[name] = value
-        # the path only: a query string is never logged (it could hold anything a browser sent)
-        request_log.info('%s "%s %s" %s', _address(request), request.method, request.url.path,
-                         response.status_code)
+        # the application's own paths only, never a query string: a browser may send anything
+        path = request.url.path
+        if path not in PATHS and not path.startswith("/static/"):
+            path = "(another path)"
+        request_log.info('%s "%s %s" %s', _address(request), request.method, path, response.status_code)
         return response
 
     @app.exception_handler(NotLoggedIn)
@@ -191,8 +194,10 @@ def create_app(settings: WebSettings) -> FastAPI:
         check_csrf(session, form.get("csrf"))
         name, password = str(form.get("name") or ""), str(form.get("password") or "")
         keys = [f"user:{name.lower()}", f"address:{_address(request)}"]
-        user = app.state.users.get().verify(name, password)   # always the same work, locked or not
-        logged_name = name if users_file.NAME.fullmatch(name) else "(not a user name)"
+        known = app.state.users.get()
+        user = known.verify(name, password)   # always the same work, locked or not
+        # a name nobody has is not kept: it may be a password or a CPR typed into the wrong field
+        logged_name = name if name in known.users else "(unknown name)"
         if app.state.lockout.locked(keys):
             log(request, None, "login", "locked", user=logged_name)
             return page(request, "login.html", session, status=429, message=LOCKED)

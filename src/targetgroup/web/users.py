@@ -29,6 +29,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from targetgroup.errors import ConfigError
+from targetgroup.privacy import looks_like_cpr
 from targetgroup.yamlsource import load_yaml
 
 ROLES = ("caseworker", "leader", "admin")
@@ -125,6 +126,8 @@ def check_name(name: str) -> str:
     """A user name: letters, digits and . _ @ - (at most 64), starting with a letter or digit."""
     if not NAME.fullmatch(name or ""):
         raise ConfigError("a user name is 1-64 letters, digits and . _ @ -, starting with a letter or digit")
+    if looks_like_cpr(name):
+        raise ConfigError("a user name may not look like a CPR number (it is logged)")
     return name
 
 
