@@ -14,16 +14,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
-import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
 from targetgroup.reader import reader_path
 from targetgroup.web import access_log
 from targetgroup.web.app import COOKIE, HEADERS, LOCKED, LOGIN_FAILED, WebSettings, create_app
-from tests.web.town import ANNA, BO, DORTE, NOBODY, PASSWORD
+from tests.web.town import ANNA, BO, CPR_SHAPED, DORTE, NOBODY, PASSWORD, csrf_of, xlsx_rows
 
-CPR_SHAPED = re.compile(r"(?<![0-9A-Za-z])\d{6}-?\d{4}(?![0-9A-Za-z])")   # not inside a run id
 
 
 def settings(town, **changes) -> WebSettings:
@@ -33,10 +31,6 @@ def settings(town, **changes) -> WebSettings:
 @pytest.fixture(scope="module")
 def app(town):
     return create_app(settings(town))
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
 def login(app, name: str, password: str = PASSWORD) -> TestClient:
@@ -83,17 +77,6 @@ def table(html: str, wanted: str) -> list[list[str]]:
     parser = _Table(wanted)
     parser.feed(html)
     return parser.rows
-
-
-def xlsx_rows(path: Path) -> list[tuple[str, ...]]:
-    """Every team sheet's rows of a caseworker workbook, as the page shows them (text, dates ISO)."""
-    book = openpyxl.load_workbook(path)
-    rows = []
-    for sheet in book.worksheets[1:]:
-        for row in sheet.iter_rows(min_row=2, values_only=True):
-            rows.append(tuple("" if v is None else v.date().isoformat() if hasattr(v, "date") else str(v)
-                              for v in row))
-    return rows
 
 
 def test_unauthenticated_requests_go_to_the_login_page(app):

@@ -22,8 +22,7 @@ import pytest
 
 from targetgroup.pipeline import RunSettings, run_pipeline
 from targetgroup.reader import reader_path
-from tests.web.test_app import CPR_SHAPED, csrf_of, xlsx_rows
-from tests.web.town import ANNA, DORTE, NOBODY, PASSWORD
+from tests.web.town import ANNA, CPR_SHAPED, DORTE, NOBODY, PASSWORD, csrf_of, xlsx_rows
 
 pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -80,6 +81,10 @@ def test_access_log_prints_masked_cpr_unless_asked(tmp_path):
     assert "0101800001" in only_sara.output and "jens" not in only_sara.output
     assert "sara" not in _invoke("access-log", "--access-log-file", str(log), "--since", "2999-01-01").output
     assert access_log.prune(log, days=1) == 0 and len(access_log.read(log)) == 2
+    with duckdb.connect(str(log)) as con:                      # a row from 400 days ago
+        con.execute("""insert into access_log select logged_at - interval 400 day, user_name, role, page,
+                       department, cpr, outcome, address from access_log where user_name = 'jens'""")
+    assert access_log.prune(log, days=365) == 1 and len(access_log.read(log)) == 2
 
 
 def test_serve_refuses_another_address_without_tls_and_a_missing_users_file(tmp_path):

@@ -105,10 +105,14 @@ def create_app(settings: WebSettings) -> FastAPI:
                              undefined=jinja2.StrictUndefined)
     static = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")
+    pruned = {"on": date.today()}
     access_log.prune(settings.access_log, settings.access_log_days)
 
     def log(request: Request, session: Session | None, page: str, outcome: str, *, cpr: str | None = None,
             department: str | None = None, user: str | None = None) -> None:
+        if pruned["on"] != date.today():   # retention: once a day while the server runs, and at start
+            pruned["on"] = date.today()
+            access_log.prune(settings.access_log, settings.access_log_days)
         access_log.record(settings.access_log, user=user or (session.user if session else None),
                           role=session.role if session else None, page=page, outcome=outcome, cpr=cpr,
                           department=department, address=_address(request))
