@@ -159,13 +159,13 @@ def test_department_list_is_the_excel_list_and_its_download_is_the_file(town, ap
     page = sara.get("/list")
     rows = table(page.text, "department-list")
     shown = [tuple(r) for r in rows[1:]]
-    expected = xlsx_rows(town["run"].report_dir / "flags_BUF.xlsx")
+    expected = xlsx_rows(town["report_dir"] / "flags_BUF.xlsx")
     assert shown == expected and len(shown) == 1 and shown[0][1] == "010180-0001"   # Anna only (hand-worked)
     assert table(sara.get("/list", params={"team": "Familie Nord"}).text, "department-list")[1:] == []
     assert len(table(sara.get("/list", params={"caseworker": "Bjørn Buf"}).text, "department-list")) == 2
     download = sara.get("/list/download")
     assert download.status_code == 200
-    assert download.content == (town["run"].report_dir / "flags_BUF.xlsx").read_bytes()
+    assert download.content == (town["report_dir"] / "flags_BUF.xlsx").read_bytes()
     assert "flags_BUF.xlsx" in download.headers["content-disposition"]
 
 
@@ -238,7 +238,7 @@ def test_security_headers_on_every_response(app):
 
 def test_leadership_page_shows_the_published_counts_only(town, app):
     page = login(app, "lea").get("/leadership").text
-    csv_text = (town["run"].report_dir / "leadership_counts.csv").read_text(encoding="utf-8-sig")
+    csv_text = (town["report_dir"] / "leadership_counts.csv").read_text(encoding="utf-8-sig")
     assert csv_text.count("\n") - 1 == page.count("<tr>") - 1 > 0
     assert not CPR_SHAPED.search(page) and "Fiktiv" not in page
 
@@ -256,11 +256,11 @@ def test_the_application_never_writes_the_warehouse(town, monkeypatch):
         return real_connect(database, read_only=read_only, **kwargs)
     monkeypatch.setattr(duckdb, "connect", connect)
     app = create_app(settings(town))
-    for name in ("sara", "jens", "lea", "ada"):
+    for name, paths in (("sara", ("/list", "/list/download")), ("lea", ("/leadership",)), ("ada", ("/access-log",))):
         client = login(app, name)
-        for path in ("/list", "/list/download", "/leadership", "/access-log"):
-            client.get(path)
-        if name in ("sara", "jens"):
+        for path in paths:
+            assert client.get(path).status_code == 200
+        if name == "sara":
             for cpr in (ANNA, BO, DORTE, NOBODY):
                 look_up(client, cpr)
     # only the reader copy, always read-only; the warehouse itself is never opened

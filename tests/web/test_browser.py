@@ -109,7 +109,7 @@ def test_a_buf_caseworker_in_a_real_browser(server, browser, town, tmp_path):
     assert page.url == base + "/list"
     cells = page.locator("#department-list tbody tr")
     shown = [tuple(c.strip() for c in cells.nth(i).locator("td").all_inner_texts()) for i in range(cells.count())]
-    assert shown == xlsx_rows(town["run"].report_dir / "flags_BUF.xlsx") and len(shown) == 1
+    assert shown == xlsx_rows(town["report_dir"] / "flags_BUF.xlsx") and len(shown) == 1
     page.screenshot(path=str(screens / "department_list.png"), full_page=True)
 
     _look_up(page, "010180-0001")                            # Anna: BUF serves her
