@@ -45,7 +45,7 @@ from targetgroup import register as flag_register
 from targetgroup import stage as stage_stage
 from targetgroup.config import SAMPLE_SOURCES, SourcesConfig, load_sources
 from targetgroup.deliver import actions as action_files
-from targetgroup.deliver import analyst, disclosure, excel, figures, html_report, reports, status
+from targetgroup.deliver import analyst, disclosure, excel, figures, html_report, list_store, reports, status
 from targetgroup.deliver.files import make_private_dir, write_text
 from targetgroup.delivery import ledger as delivery_ledger
 from targetgroup.delivery import night as delivery_night
@@ -396,6 +396,7 @@ def deliver(run: Run) -> dict[str, int]:
         run.progress("deliver: caseworker lists", "started")
         excel.prepare_rows(con, settings.as_of, settings.lang, {**status.old_rule_titles(con), **titles},
                            run.config.disclosure, departments, rules)
+        run.commit_steps.append(list_store.step(run.run_id))   # the lists' rows for the web overview
         run.outputs.extend(excel.write_workbooks(con, departments, run.report_dir, settings.lang,
                                                  settings.as_of, rules).values())
         run.outputs.extend(reports.write_flag_lists(con, departments, run.report_dir, settings.lang).values())

@@ -7,6 +7,7 @@ One module per command group registers its commands on `app`:
     cli/validate.py  validate (the quality gate alone)
     cli/disclosure.py audit-disclosure (leadership figures against differencing)
     cli/delivery.py  deliver (pending drop-folder copies and mail notices of committed runs)
+    cli/web.py       serve, users add|list|remove|passwd, access-log (the web overview)
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ from targetgroup.cli import validate as _validate  # noqa: E402,F401
 from targetgroup.cli import disclosure as _disclosure  # noqa: E402,F401
 from targetgroup.cli import consent as _consent  # noqa: E402,F401
 from targetgroup.cli import delivery as _delivery  # noqa: E402,F401
+from targetgroup.cli import web as _web  # noqa: E402,F401
 
 
 def entry() -> None:
