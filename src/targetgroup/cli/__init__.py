@@ -29,6 +29,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # click's plain help: typer 0.29's rich help prints a '<bool>' type on every flag (--dry-run
+    # <bool>), as if it took a value; the plain help shows flags as flags
+    rich_markup_mode=None,
 )
 # stderr carries errors, warnings and progress: everything printed there is CPR-scrubbed
 # (explain and history print the CPR a person asked about on stdout)
