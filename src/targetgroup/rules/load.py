@@ -14,10 +14,11 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from targetgroup.config import SourcesConfig
+from targetgroup.config import FileCode, PathText, SourcesConfig
 from targetgroup.errors import ConfigError, RulesError
 from targetgroup.rules import model as m
 from targetgroup.rules.sets import SHIPPED_RULE_SETS
@@ -27,6 +28,9 @@ from targetgroup.yamlsource import KeyPath, dotted, line_of, load_yaml
 DEFAULT_RULES = SHIPPED_RULE_SETS / "default.yaml"
 MANUAL_COLUMNS = ("cpr", "rule", "reason", "added_by")
 CONDITION: TypeAdapter = TypeAdapter(m.Condition)
+RULE_ID: TypeAdapter = TypeAdapter(Annotated[str, m.Rule.model_fields["id"]])
+CODE: TypeAdapter = TypeAdapter(FileCode)
+PATH: TypeAdapter = TypeAdapter(PathText)
 
 
 @dataclass
@@ -126,11 +130,21 @@ def _raw_parts(data: dict) -> _Parts:
                 except ValidationError:
                     pass   # reported by the structural check
         notify = raw.get("notify") if isinstance(raw.get("notify"), list) else []
-        rules.append((i, raw.get("id") if isinstance(raw.get("id"), str) else None, conditions,
-                      [n for n in notify if isinstance(n, str)]))
-    lists = {which: value if isinstance(value := data.get(f"manual_{which}"), str) else None
-             for which in ("exclusions", "inclusions")}
+        # only values that pass their own checks: a refused value must never be echoed
+        rules.append((i, _valid(RULE_ID, raw.get("id")), conditions,
+                      [n for n in notify if _valid(CODE, n) is not None]))
+    lists = {which: _valid(PATH, data.get(f"manual_{which}")) for which in ("exclusions", "inclusions")}
     return _Parts(rules, lists)
+
+
+def _valid(adapter: TypeAdapter, value: object) -> object:
+    """`value` when it passes `adapter`'s checks (text only), else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return adapter.validate_python(value)
+    except ValidationError:
+        return None
 
 
 def _dedupe(errors: list[dict]) -> list[dict]:
