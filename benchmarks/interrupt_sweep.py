@@ -1,7 +1,7 @@
 """The interrupt sweep (issue 13): stop real `targetgroup run` processes at many points and check
 that the CLI, the manifest, the run folder and the ledger agree. Not part of the test suite.
 
-    python benchmarks/interrupt_sweep.py [--sources sample_data/sources.yaml] [--signals INT,TERM,KILL]
+    python benchmarks/interrupt_sweep.py [--sources SOURCES (default: the shipped sample)] [--signals INT,TERM,KILL]
                                          [--delays 0] [--commit-delays 0,0.1,0.2,0.3,0.4,0.5,0.6,0.8]
                                          [--results benchmarks/INTERRUPTS.md]
 
@@ -41,6 +41,8 @@ from pathlib import Path
 
 import duckdb
 
+from targetgroup.config import SAMPLE_SOURCES
+
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("extract", "stage", "validate", "identify", "register", "deliver", "commit")
 CLI = [sys.executable, "-m", "targetgroup"]
@@ -48,7 +50,7 @@ CLI = [sys.executable, "-m", "targetgroup"]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sources", type=Path, default=ROOT / "sample_data" / "sources.yaml")
+    parser.add_argument("--sources", type=Path, default=SAMPLE_SOURCES)
     parser.add_argument("--signals", default="INT,TERM,KILL")
     parser.add_argument("--delays", default="0")
     parser.add_argument("--commit-delays", default="0,0.1,0.2,0.3,0.4,0.5,0.6,0.8")

@@ -32,6 +32,7 @@ from targetgroup import pipeline, privacy
 from targetgroup.config import SAMPLE_SOURCES
 from targetgroup.deliver.files import write_text
 from targetgroup.errors import RunError, TargetGroupError, internal
+from targetgroup.rules import resolve_rule_set
 from targetgroup.warehouse import run_lock
 
 TASK = {"cache_policy": NO_CACHE, "persist_result": False, "log_prints": False}
@@ -155,7 +156,8 @@ def _settings(as_of: date | None, sources: str, out: str, warehouse: str | None,
     lang = lang or os.environ.get(ENV["lang"]) or "da"
     if lang not in ("da", "en"):
         raise RunError(f"language {lang!r} is not da or en", hint=f"set the lang parameter or {ENV['lang']}")
-    extra = {"rules": Path(rules)} if rules else {}
+    # the resolver the CLI uses: a path, or a shipped or local rule set's name
+    extra = {"rules": resolve_rule_set(rules)} if rules else {}
     delivery = delivery or os.environ.get(ENV["delivery"]) or None
     if delivery:
         extra["delivery"] = Path(delivery)

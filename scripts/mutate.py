@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COPIED = ("src", "tests", "rules", "flows", "sample_data", "docs", ".ci", "pyproject.toml", "README.md")
+COPIED = ("src", "tests", "flows", "docs", ".ci", "pyproject.toml", "README.md")   # rule sets and sample are in src/
 DRIFT = "tests/register/test_drift.py"
 
 

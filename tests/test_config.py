@@ -61,6 +61,32 @@ def test_typo_in_a_key(tmp_path):
     assert f"sources.yaml:{line}:" in str(info.value)
 
 
+def test_a_misspelt_required_key_gets_did_you_mean_at_its_own_line(tmp_path):
+    # 'colums:' used to give "required key is missing" at the source's first line (issue 14 §4)
+    old = "    columns: {cpr: cpr, case_id: id, case_type: type, status: status, start_date: start,\n" \
+          "              end_date: end, caseworker: worker, team: team}\n    statuses: {AKT"
+    path = _broken(tmp_path, old, old.replace("columns:", "colums:"))
+    with pytest.raises(ConfigError) as info:
+        load_sources(path)
+    text = str(info.value)
+    line = SOURCES_YAML.count("\n", 0, SOURCES_YAML.index(old)) + 1   # the misspelt key's own line
+    assert f"sources.yaml:{line}: sources[1].colums: unknown key" in text
+    assert "did you mean 'columns'?" in text and "required key is missing" not in text
+
+
+@pytest.mark.parametrize(("old", "new", "field", "suggestion"), [
+    ("    delimiter: \";\"", "    delimeter: \";\"", "sources[0].delimeter", "delimiter"),
+    ("persons:\n  path: persons.csv", "persons:\n  paht: persons.csv", "persons.paht", "path"),
+    ('  BUF: {name: "Børn og Familie"', '  BUF: {nmae: "Børn og Familie"', "departments.BUF.nmae", "name"),
+    ("sources:\n", "sourcse:\n", "sourcse", "sources"),
+])
+def test_typos_anywhere_in_the_sources_file_get_did_you_mean(tmp_path, old, new, field, suggestion):
+    with pytest.raises(ConfigError) as info:
+        load_sources(_broken(tmp_path, old, new))
+    assert f"{field}: unknown key" in str(info.value)
+    assert f"did you mean '{suggestion}'?" in str(info.value)
+
+
 def test_no_active_status(tmp_path):
     path = _broken(tmp_path, "statuses: {AKT: true, PAS: false, AFS: false}",
                    "statuses: {AKT: false, PAS: false, AFS: false}")

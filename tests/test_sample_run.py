@@ -1,4 +1,4 @@
-"""The whole run on sample_data/, checked against counts computed independently with pandas.
+"""The whole run on the shipped sample (SAMPLE_SOURCES), checked against counts computed independently with pandas.
 
 The expected figures are derived here straight from the raw files, with pandas and the rules of
 DOMAIN.md, not by calling the project's SQL.
@@ -13,10 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from targetgroup.config import SAMPLE_SOURCES
 from targetgroup.deliver.audit import audit, read_report
 from targetgroup.pipeline import RunSettings, run_pipeline
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLE = SAMPLE_SOURCES.parent
 AS_OF = pd.Timestamp(date(2026, 11, 1))
 
 pytestmark = pytest.mark.slow

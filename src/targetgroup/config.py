@@ -1,14 +1,17 @@
 """The sources configuration: departments, extracts, column mappings and status codes, declared once.
 
-`load_sources(path)` reads a YAML file like `sample_data/sources.yaml` into a `SourcesConfig`.
+`load_sources(path)` reads a YAML file like the sample's (`SAMPLE_SOURCES`) into a `SourcesConfig`.
 Every mistake becomes a `ConfigError` naming the file, the key (with its line) and what to do.
 """
 
 from __future__ import annotations
 
+import difflib
 import glob
+from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from types import UnionType
+from typing import Annotated, Literal, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -42,7 +45,8 @@ MARKING_FIELDS_REQUIRED = ("cpr",)
 MARKING_FIELDS_OPTIONAL = ("marking_code", "start_date", "end_date")
 ENCODINGS = ("utf-8", "latin-1", "cp1252")
 
-SAMPLE_SOURCES = Path(__file__).resolve().parents[2] / "sample_data" / "sources.yaml"
+# The synthetic sample municipality ships inside the package (a wheel install has no repository)
+SAMPLE_SOURCES = Path(str(resources.files("targetgroup") / "sample_data" / "sources.yaml"))
 
 
 class _Strict(BaseModel):
@@ -265,11 +269,13 @@ def load_sources(path: Path | str, *, check_files: bool = True) -> SourcesConfig
     data, lines = load_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError("expected a mapping with departments, persons and sources", file=path,
-                          hint="see sample_data/sources.yaml for a complete example")
+                          hint=f"see {SAMPLE_SOURCES} for a complete example")
     try:
         config = SourcesConfig(**data, file=path, base=path.parent)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()
+        # a misspelt key also makes its right spelling 'missing': name the typo, where it is
+        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         key_path: KeyPath = tuple(p for p in err["loc"] if p not in ("function-after", "[key]"))
         raise ConfigError(_explain(err), file=path, key=dotted(key_path) or None,
                           line=line_of(lines, key_path), hint=_hint(err, key_path)) from None
@@ -288,12 +294,43 @@ def _explain(err: dict) -> str:
 
 def _hint(err: dict, key_path: KeyPath) -> str:
     if err["type"] == "extra_forbidden":
-        return "check the spelling; the keys are documented at the top of sample_data/sources.yaml"
+        known = _known_keys(key_path[:-1])
+        close = difflib.get_close_matches(str(key_path[-1]), known, n=1, cutoff=0.6)
+        if close:
+            return f"did you mean '{close[0]}'?"
+        return (f"known keys here: {', '.join(known)}; " if known else "") + \
+            f"the keys are documented at the top of {SAMPLE_SOURCES}"
     if err["type"] == "missing":
         return f"add '{key_path[-1]}' here"
     if "columns" in key_path or "columns" in err["msg"]:
         return "map each canonical field to the column name in the extract, e.g. cpr: CPR-nr"
-    return "see the documented keys at the top of sample_data/sources.yaml"
+    return f"see the documented keys at the top of {SAMPLE_SOURCES}"
+
+
+def _known_keys(parent: KeyPath) -> list[str]:
+    """The keys the model at `parent` (e.g. ('sources', 0)) accepts, for 'did you mean'."""
+    node: object = SourcesConfig
+    for part in parent:
+        node = _inner(node, part)
+        if node is None:
+            return []
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        return [k for k in node.model_fields if node is not SourcesConfig or k not in ("file", "base")]
+    return []
+
+
+def _inner(node: object, part: str | int) -> object:
+    """The type one step into `node` (a model, list, dict, Optional or Annotated type)."""
+    while get_origin(node) in (Annotated, Union, UnionType):
+        node = next((a for a in get_args(node) if a is not type(None)), None)
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        field = node.model_fields.get(part) if isinstance(part, str) else None
+        return field.annotation if field else None
+    if get_origin(node) is list and isinstance(part, int):
+        return get_args(node)[0]
+    if get_origin(node) is dict and isinstance(part, str):
+        return get_args(node)[1]
+    return None
 
 
 def _check_quality(config: SourcesConfig, lines: dict[KeyPath, int]) -> None:

@@ -51,7 +51,7 @@ from targetgroup.delivery import ledger as delivery_ledger
 from targetgroup.delivery import night as delivery_night
 from targetgroup.delivery.config import load_delivery
 from targetgroup.errors import RunError, RunInterrupted, TargetGroupError, internal
-from targetgroup.rules import DEFAULT_RULES, load_rules
+from targetgroup.rules import DEFAULT_RULES, load_rules, resolve_rule_set
 from targetgroup.rules.evaluate import evaluate, store_family_key, store_history
 from targetgroup.warehouse import ALIAS, DEFAULT_WAREHOUSE, attached, ledger_has, open_work, run_lock, run_sql
 from targetgroup.warehouse import commit as commit_warehouse
@@ -163,6 +163,10 @@ def prepare(settings: RunSettings, progress: Progress | None = None, *, sweep: b
     into its staging folder's tmp/: DuckDB spills there, and `tempfile` points there until
     `Run.close` (transcoded extracts, anything a library writes).
 
+    `settings.rules` may name a rule set (targetgroup.rules.sets.resolve_rule_set): a missing one
+    is refused here, before any extract is read and without a run folder. A run that will create
+    the warehouse says so (and where) through `progress`.
+
     Also makes the process private (umask 077, log records scrubbed: targetgroup.privacy) for
     library use; the CLI and the flows have done so already at their start.
     """
@@ -170,8 +174,12 @@ def prepare(settings: RunSettings, progress: Progress | None = None, *, sweep: b
     privacy.install_log_scrubber()
     started = time.perf_counter()
     config = load_sources(settings.sources)
+    # a rule set name is resolved, and a missing one refused, before any extract is read or folder made
+    settings = dataclasses.replace(settings, rules=resolve_rule_set(settings.rules))
     delivery_config = load_delivery(settings.delivery, config) if settings.delivery else None
     leftovers = sweep_leftovers(settings, progress) if sweep else []
+    if sweep and progress and not settings.dry_run and not settings.warehouse_path.exists():
+        progress("prepare", f"no warehouse yet: this run creates a new one at {settings.warehouse_path}")
     now = datetime.now()
     run_id = new_run_id(now)
     folder = runfolder.open_staging(settings.out, f"{settings.as_of:%Y-%m-%d}_{run_id}", run_id=run_id,

@@ -21,7 +21,6 @@ import openpyxl
 
 from tests.conftest import SOURCES_YAML, write_municipality
 
-ROOT = Path(__file__).resolve().parents[2]
 NIGHTS = {n: date(2026, 11, n) for n in range(1, 5)}
 
 M1, F1, C1, N1 = "1010800001", "1111800002", "1010150003", "0101260004"

@@ -15,7 +15,7 @@ from targetgroup.config import load_sources
 from targetgroup.deliver import texts
 from targetgroup.errors import ConfigError, InputError, RulesError
 from targetgroup.pipeline import RunSettings, run_pipeline
-from targetgroup.rules import load_rules
+from targetgroup.rules import DEFAULT_RULES, load_rules
 from tests.deliver import lists_town as town
 from tests.deliver.lists_town import L1, NIGHTS
 
@@ -117,7 +117,7 @@ def test_a_bad_consent_line_names_file_and_line_without_the_value(tmp_path):
         "cpr,consent,departments,recorded_by,recorded_on,until\n"
         f"{L1[:6]}-{L1[6:]},maybe,JOB,AB,2026-11-01,\n")
     with pytest.raises(InputError) as caught:
-        run_pipeline(RunSettings(sources=sources, rules=town.ROOT / "rules" / "odense.yaml", as_of=NIGHTS[1],
+        run_pipeline(RunSettings(sources=sources, rules=DEFAULT_RULES.parent / "odense.yaml", as_of=NIGHTS[1],
                                  out=tmp_path / "out", threads=1, allow_drop=("sund",)))
     text = str(caught.value)
     assert "JOB.csv" in text and ":2" in text and "maybe" not in text and L1[6:] not in text

@@ -13,6 +13,7 @@ import pytest
 
 from targetgroup.deliver import texts
 from targetgroup.pipeline import RunSettings, run_pipeline
+from targetgroup.rules import DEFAULT_RULES
 from tests.deliver import lists_town as town
 from tests.deliver.lists_town import C1, F1, K3, K4, K5, L1, M1, M2, C2, N1, P3, P4, Q4, NIGHTS
 
@@ -32,7 +33,7 @@ def nights(request, tmp_path_factory):
     root = tmp_path_factory.mktemp(request.param)
     sources = town.write(root / "in")
     out = root / "out"
-    runs = {n: run_pipeline(RunSettings(sources=sources, rules=town.ROOT / "rules" / f"{request.param}.yaml",
+    runs = {n: run_pipeline(RunSettings(sources=sources, rules=DEFAULT_RULES.parent / f"{request.param}.yaml",
                                         as_of=d, out=out, threads=1, allow_drop=("sund",)))
             for n, d in NIGHTS.items()}
     return {"rules": request.param, "runs": runs, "out": out}

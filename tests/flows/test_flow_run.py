@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
@@ -132,10 +131,11 @@ def test_failure_hook_leaves_an_alert_without_cpr(harness, sample, tmp_path, mon
 
 def test_nightly_takes_what_the_cli_takes_and_alerts_with_the_cause(harness, tmp_path, monkeypatch):
     from flows.pipeline import nightly
+    from targetgroup.rules import DEFAULT_RULES
     from tests.conftest import JOB_CSV, write_municipality
 
     rules = tmp_path / "from_env.yaml"
-    rules.write_text((REPO / "rules" / "default.yaml").read_text(encoding="utf-8")
+    rules.write_text(DEFAULT_RULES.read_text(encoding="utf-8")
                      .replace("name: default", "name: from_env"), encoding="utf-8")
     monkeypatch.setenv("TARGETGROUP_RULES", str(rules))
     monkeypatch.setenv("TARGETGROUP_LANG", "en")

@@ -8,9 +8,10 @@ from pathlib import Path
 from nights import actions
 from targetgroup.pipeline import RunSettings, run_pipeline
 from targetgroup.register import suppress as ops
+from targetgroup.rules import DEFAULT_RULES
 from tests.conftest import write_municipality
 
-ODENSE = Path(__file__).resolve().parents[2] / "rules" / "odense.yaml"
+ODENSE = DEFAULT_RULES.parent / "odense.yaml"
 CHILD, MOTHER = "0101150002", "0101800001"
 
 

@@ -25,9 +25,10 @@ import pytest
 from nights import actions
 from targetgroup.pipeline import RunSettings, run_pipeline
 from targetgroup.register.state import register_sql
+from targetgroup.rules import DEFAULT_RULES
 from tests.conftest import write_municipality
 
-ODENSE = Path(__file__).resolve().parents[2] / "rules" / "odense.yaml"
+ODENSE = DEFAULT_RULES.parent / "odense.yaml"
 RULE = "buf_bsf_family"
 M1, C1, N = "1010800001", "1010150002", "0101260003"
 MA, CA, FB, CB, CB2, NC = "2002800011", "2002150012", "2103800021", "2103150022", "2103160023", "0101260031"

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from targetgroup.cli import app
 from targetgroup.config import SAMPLE_SOURCES, load_sources
 from targetgroup.errors import RulesError
-from targetgroup.rules import check_rules, load_rules
+from targetgroup.rules import DEFAULT_RULES, check_rules, load_rules
 
 GOOD = """\
 name: t
@@ -70,8 +70,11 @@ def test_broken_file_names_field_and_line(tmp_path, sources, what, old, new, fie
 
 
 def test_all_problems_are_reported_together(tmp_path, sources):
+    # structural and vocabulary problems in one pass (issue 14 §4): the typo and the department
     path = write(tmp_path, GOOD.replace("title_en", "titel_en").replace("at_least: 2", "at_least: 1\n        of: [XYZ]"))
-    assert len(check_rules(path, sources)) == 1  # a structural error stops before vocabulary checks
+    problems = check_rules(path, sources)
+    assert [(p.field, p.line) for p in problems] == [("rules[0].titel_en", 5), ("rules[0].conditions[0].of[0]", 9)]
+    assert "unknown department 'XYZ'" in str(problems[1])
     path = write(tmp_path, GOOD.replace("at_least: 2", "at_least: 1\n        of: [XYZ, ABC]"))
     assert [p.line for p in check_rules(path, sources)] == [9, 9]
     with pytest.raises(RulesError) as caught:
@@ -88,7 +91,7 @@ def test_cli_rules_check_exits_1_and_prints_each_problem(tmp_path):
 
 
 def test_cli_rules_check_accepts_every_shipped_rule_set():
-    for path in sorted((Path(__file__).resolve().parents[2] / "rules").glob("*.yaml")):
+    for path in sorted(DEFAULT_RULES.parent.glob("*.yaml")):
         result = CliRunner().invoke(app, ["rules", "check", str(path), "--sources", str(SAMPLE_SOURCES)])
         assert result.exit_code == 0, result.output
 
@@ -96,3 +99,28 @@ def test_cli_rules_check_accepts_every_shipped_rule_set():
 def test_invalid_yaml_is_a_problem_with_a_line(tmp_path, sources):
     problems = check_rules(write(tmp_path, GOOD.replace("title_da: T", "title_da: [T")), sources)
     assert len(problems) == 1 and problems[0].line is not None
+
+
+def test_one_pass_checks_the_valid_parts_of_a_broken_rule(tmp_path, sources):
+    """A broken condition is reported; the rule's other conditions, its notify list and a second
+    rule are still checked against the sources, and a duplicate id is still found."""
+    text = GOOD.replace("        at_least: 2\n", "        at_lest: 2\n"
+                        "      - kind: case_type\n        department: JOB\n        case_types: [Kontanthjaelp]\n"
+                        "    notify: [JOBB]\n") + GOOD.split("rules:\n")[1].replace("at_least: 2", "at_least: 1\n        of: [ABC]")
+    problems = check_rules(write(tmp_path, text), sources)
+    fields = [p.field for p in problems]
+    assert "rules[0].conditions[0].at_lest" in fields
+    assert "rules[0].conditions[1].case_types[0]" in fields
+    assert "rules[0].notify[0]" in fields
+    assert "rules[1].conditions[0].of[0]" in fields
+    assert "rules[1].id" in fields   # used twice
+    assert len(problems) == 5, [str(p) for p in problems]
+
+
+def test_cli_rules_check_prints_structural_and_vocabulary_problems_together(tmp_path):
+    path = write(tmp_path, GOOD.replace("kind: departments", "kind: departmens")
+                 + "    notify: [XYZ]\n")
+    result = CliRunner().invoke(app, ["rules", "check", str(path)])
+    assert result.exit_code == 1
+    assert f"{path}:7: rules[0].conditions[0].kind" in result.output
+    assert "unknown department 'XYZ'" in result.output and "2 problems" in result.output

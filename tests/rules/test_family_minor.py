@@ -12,9 +12,9 @@ from datetime import date
 from pathlib import Path
 
 from targetgroup.pipeline import RunSettings, run_pipeline
+from targetgroup.rules import DEFAULT_RULES
 from tests.conftest import write_municipality
 
-REPO = Path(__file__).resolve().parents[2]
 D = date(2026, 11, 2)
 MOTHER, ADULT_CHILD, MINOR_CHILD, OTHER = "0101800001", "0211080002", "0311080003", "0606900007"
 
@@ -43,7 +43,7 @@ cpr,id,type,status,start,end,worker,team,consent
 def test_only_a_minor_child_makes_a_family_with_the_parent(tmp_path: Path):
     sources = write_municipality(tmp_path / "in", **{"persons.csv": PERSONS, "buf.csv": BUF, "job.csv": JOB,
                                                      "soc.csv": SOC})
-    run = run_pipeline(RunSettings(sources=sources, rules=REPO / "rules" / "odense.yaml", as_of=D,
+    run = run_pipeline(RunSettings(sources=sources, rules=DEFAULT_RULES.parent / "odense.yaml", as_of=D,
                                    out=tmp_path / "out", threads=1))
     flagged = set()
     for dept in ("BUF", "JOB"):

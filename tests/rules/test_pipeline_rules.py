@@ -20,7 +20,6 @@ from conftest import EXPECTED_DEFAULT
 
 CONTRACT = ["rule_id", "subject_type", "subject_id", "cpr", "family_id", "departments", "case_keys",
             "reason_codes", "notify_departments"]
-REPO = Path(__file__).resolve().parents[2]
 
 
 def rows(path: Path) -> list[dict]:
@@ -87,7 +86,7 @@ def test_run_with_a_broken_rule_file_fails_before_anything_is_stored(tiny, tmp_p
 
 def test_explain_shows_a_family_case_with_roles_and_evidence(tiny, tmp_path):
     result = CliRunner().invoke(app, [
-        "explain", "--cpr", "010115-0002", "--as-of", "2026-11-01", "--rules", str(REPO / "rules" / "odense.yaml"),
+        "explain", "--cpr", "010115-0002", "--as-of", "2026-11-01", "--rules", str(DEFAULT_RULES.parent / "odense.yaml"),
         "--sources", str(tiny), "--warehouse", str(tmp_path / "none.duckdb")], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     out = result.output

@@ -13,10 +13,10 @@ import pytest
 from targetgroup import pipeline
 from targetgroup.config import load_sources
 from targetgroup.cpr import clean
+from targetgroup.rules import DEFAULT_RULES
 from targetgroup.sample import generate
 
 D = date(2026, 11, 1)
-REPO = Path(__file__).resolve().parents[2]
 ACT = "Aktivitetsparat kontanthjælp"
 pytestmark = pytest.mark.slow
 
@@ -151,7 +151,7 @@ def expected(world, name: str) -> set[tuple[str, str]]:
     raise AssertionError(name)
 
 
-SHIPPED = sorted(p.stem for p in (REPO / "rules").glob("*.yaml"))
+SHIPPED = sorted(p.stem for p in DEFAULT_RULES.parent.glob("*.yaml"))
 
 
 def test_every_rule_set_is_tested():
@@ -161,7 +161,7 @@ def test_every_rule_set_is_tested():
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_rule_set_flags_the_expected_citizens(sample, world, tmp_path, name):
-    settings = pipeline.RunSettings(sources=sample, rules=REPO / "rules" / f"{name}.yaml", as_of=D,
+    settings = pipeline.RunSettings(sources=sample, rules=DEFAULT_RULES.parent / f"{name}.yaml", as_of=D,
                                     out=tmp_path, warehouse=tmp_path / "none.duckdb")
     run = pipeline.prepare(settings)
     pipeline.extract(run)

@@ -26,7 +26,7 @@ def test_no_cpr_in_data_docs_validation_json_or_reports(night):
     assert len(cprs) >= 7
     # everything the gate wrote (flag lists and exclusion lists hold CPRs on purpose)
     written = [p for p in (run.report_dir / "quality").rglob("*") if p.is_file()]
-    written += [run.report_dir / "quarantine.csv", run.report_dir / "manifest.json"]
+    written += [run.report_dir / "quarantine.csv", run.report_dir / "manifest.json", run.report_dir / "quality_gate.html"]
     assert any(p.suffix == ".html" for p in written) and any(p.suffix == ".json" for p in written)
     for path in written:
         text = path.read_bytes().decode("utf-8", errors="replace")

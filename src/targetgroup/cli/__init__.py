@@ -2,7 +2,7 @@
 
 One module per command group registers its commands on `app`:
     cli/run.py       run, sample
-    cli/rules.py     rules check, explain
+    cli/rules.py     rules check, rules list, explain
     cli/register.py  suppress, runs, history
     cli/validate.py  validate (the quality gate alone)
     cli/disclosure.py audit-disclosure (leadership figures against differencing)
@@ -31,6 +31,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # click's plain help: typer 0.29's rich help prints a '<bool>' type on every flag (--dry-run
+    # <bool>), as if it took a value; the plain help shows flags as flags
+    rich_markup_mode=None,
 )
 # stderr carries errors, warnings and progress: everything printed there is CPR-scrubbed
 # (explain and history print the CPR a person asked about on stdout)
@@ -73,6 +76,21 @@ def parse_date(value: str | None) -> date:
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         raise typer.BadParameter(f"'{value}' is not a date in the form YYYY-MM-DD") from None
+
+
+RULES_HELP = ("Rule set: a rule file's path, or the name of a shipped set or of one in ./rules/ "
+              "(`targetgroup rules list`); default: the shipped 'default'.")
+
+
+def rule_file(value: str | None) -> Path:
+    """The rule file `--rules` names (targetgroup.rules.sets.resolve_rule_set); None is the shipped
+    default. A missing set ends the command with the sets that exist, before anything is read."""
+    from targetgroup.rules import DEFAULT_RULES, resolve_rule_set  # noqa: PLC0415
+
+    try:
+        return resolve_rule_set(value or DEFAULT_RULES)
+    except TargetGroupError as exc:
+        fail(exc)
 
 
 class StageProgress:

@@ -87,15 +87,33 @@ def runs(out: OutOpt = Path("reports"), warehouse: WarehouseOpt = None) -> None:
         rows = ops.list_runs(_warehouse(warehouse, out))
     except Exception as exc:  # noqa: BLE001
         fail(exc)
+    if stdout.width < RUNS_TABLE_WIDTH:
+        _print_runs_narrow(rows)
+        return
     table = Table(title="Runs")
     for col in ("run id", "as-of", "status", "citizens", "new", "continuing", "updated", "ended", "actions",
                 "delivery", "rules", "rules hash", "folder"):
-        table.add_column(col, no_wrap=col in ("run id", "as-of", "status"), overflow="fold")
+        table.add_column(col, no_wrap=True)
     for r in rows:
-        table.add_row(r["run_id"], str(r["as_of"]), r["status"], *(_n(r[k]) for k in
-                      ("citizens", "new", "continuing", "updated", "ended", "actions")), r["delivery"],
+        table.add_row(r["run_id"], str(r["as_of"]), r["status"], *(_n(r[k]) for k in COUNTS), r["delivery"],
                       r["rules_name"] or "", (r["rules_hash"] or "")[:12], Path(r["folder"] or "").name)
     stdout.print(table)
+
+
+COUNTS = ("citizens", "new", "continuing", "updated", "ended", "actions")
+RUNS_TABLE_WIDTH = 182   # the table's width with a 20-character run id and the delivery column; narrower terminals get blocks
+
+
+def _print_runs_narrow(rows: list[dict]) -> None:
+    """Two lines per run, each under 80 characters: id, as-of, status, rule set; then the counts;
+    a third with the delivery state when the run has deliveries."""
+    stdout.print(f"Runs (a terminal of {RUNS_TABLE_WIDTH} columns shows them as a table)", markup=False)
+    for r in rows:
+        stdout.print(f"{r['run_id']}  as-of {r['as_of']}  {r['status']:<9}  rules {r['rules_name'] or '-'} "
+                     f"{(r['rules_hash'] or '')[:12]}", markup=False, soft_wrap=True)
+        stdout.print("    " + "  ".join(f"{k} {_n(r[k]) or '-'}" for k in COUNTS), markup=False, soft_wrap=True)
+        if r["delivery"]:
+            stdout.print(f"    delivery {r['delivery']}", markup=False, soft_wrap=True)
 
 
 def _n(value: object) -> str:

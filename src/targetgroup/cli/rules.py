@@ -1,4 +1,4 @@
-"""`targetgroup rules check` and `targetgroup explain`."""
+"""`targetgroup rules check`, `targetgroup rules list` and `targetgroup explain`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from targetgroup.cli import app, err, fail, parse_date, stdout
+from targetgroup.cli import RULES_HELP, app, err, fail, parse_date, rule_file, stdout
 from targetgroup.config import SAMPLE_SOURCES
 
 rules_app = typer.Typer(help="Work with rule files (the target-group definitions).", no_args_is_help=True)
@@ -17,33 +17,48 @@ app.add_typer(rules_app, name="rules")
 
 @rules_app.command("check")
 def check(
-    file: Annotated[Path, typer.Argument(help="The rule file (YAML) to check.")],
+    file: Annotated[str, typer.Argument(help="The rule set to check: a rule file's path or a set's name (`targetgroup rules list`).")],
     sources: Annotated[Path, typer.Option("--sources", help="Sources configuration the departments and case types are checked against.")] = SAMPLE_SOURCES,
 ) -> None:
     """Check a rule file; print every problem with file, line, field and a hint; exit 1 if any."""
     from targetgroup.config import load_sources  # noqa: PLC0415
     from targetgroup.rules.load import check_rules, load_rules  # noqa: PLC0415
 
+    path = rule_file(file)
     try:
         config = load_sources(sources, check_files=False)
-        problems = check_rules(file, config)
+        problems = check_rules(path, config)
     except Exception as exc:  # noqa: BLE001
         fail(exc)
     if problems:
         for problem in problems:
             err.print(f"[bold red]Error:[/] {problem}", markup=True, soft_wrap=True, highlight=False)
-        err.print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {file}")
+        err.print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}")
         raise typer.Exit(1)
-    loaded = load_rules(file, config)
-    stdout.print(f"{file}: rule set '{loaded.rules.name}' is valid: {len(loaded.rules.rules)} rule(s), "
+    loaded = load_rules(path, config)
+    stdout.print(f"{path}: rule set '{loaded.rules.name}' is valid: {len(loaded.rules.rules)} rule(s), "
                  f"hash {loaded.hash[:12]}")
+
+
+@rules_app.command("list")
+def list_sets() -> None:
+    """List the rule sets `--rules NAME` finds: those in ./rules/ (local), then the shipped ones."""
+    from targetgroup.rules.sets import list_rule_sets  # noqa: PLC0415
+
+    # one line per set, its description indented below: readable at 80 columns, easy to grep
+    for entry in list_rule_sets():
+        origin = f"{entry.origin}, hidden by the local set" if entry.shadowed else entry.origin
+        stdout.print(f"{entry.name:<22} {origin:<8} {entry.file}", soft_wrap=True, markup=False)
+        if entry.title:
+            stdout.print(f"    {entry.title}", soft_wrap=True, markup=False)
+    stdout.print("Use one with --rules NAME; a path to a rule file works too.", markup=False)
 
 
 @app.command()
 def explain(
     cpr: Annotated[str, typer.Option("--cpr", help="The citizen's CPR number (shown on the terminal only).")],
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Date D (YYYY-MM-DD); default today.")] = None,
-    rules: Annotated[Optional[Path], typer.Option("--rules", help="Rule file; default rules/default.yaml.")] = None,
+    rules: Annotated[Optional[str], typer.Option("--rules", help=RULES_HELP)] = None,
     sources: Annotated[Path, typer.Option("--sources", help="Sources configuration (YAML).")] = SAMPLE_SOURCES,
     warehouse: Annotated[Optional[Path], typer.Option("--warehouse", help="Warehouse with run history (for persistence); default reports/warehouse.duckdb.")] = None,
 ) -> None:
@@ -52,16 +67,17 @@ def explain(
     from targetgroup import pipeline  # noqa: PLC0415
     from targetgroup import register as flag_register  # noqa: PLC0415
     from targetgroup.cpr import parse_typed  # noqa: PLC0415
-    from targetgroup.rules import DEFAULT_RULES, load_rules  # noqa: PLC0415
+    from targetgroup.rules import load_rules  # noqa: PLC0415
     from targetgroup.rules.explain import explain_citizen  # noqa: PLC0415
     from targetgroup.reader import for_reading  # noqa: PLC0415
     from targetgroup.warehouse import DEFAULT_WAREHOUSE  # noqa: PLC0415
 
     run = None
+    rule_path = rule_file(rules)
     try:
         value = parse_typed(cpr)
         # the reader copy when there is one: explain never holds the warehouse open during a commit
-        settings = pipeline.RunSettings(sources=sources, rules=rules or DEFAULT_RULES, as_of=parse_date(as_of),
+        settings = pipeline.RunSettings(sources=sources, rules=rule_path, as_of=parse_date(as_of),
                                         warehouse=for_reading(warehouse or DEFAULT_WAREHOUSE), rebuild=True)
         with err.status("reading extracts and evaluating rules ..."):
             run = pipeline.prepare(settings)

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from targetgroup.cli import StageProgress, app, err, fail, parse_date, stdout
+from targetgroup.cli import RULES_HELP, StageProgress, app, err, fail, parse_date, rule_file, stdout
 from targetgroup.cli.validate import print_quality
 from targetgroup.config import SAMPLE_SOURCES
 
@@ -18,7 +18,7 @@ from targetgroup.config import SAMPLE_SOURCES
 def run(
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Date D to find the target group on (YYYY-MM-DD); default today.")] = None,
     sources: Annotated[Path, typer.Option("--sources", help="Sources configuration (YAML).")] = SAMPLE_SOURCES,
-    rules: Annotated[Optional[Path], typer.Option("--rules", help="Rule file (YAML) defining the target group; default rules/default.yaml.")] = None,
+    rules: Annotated[Optional[str], typer.Option("--rules", help=RULES_HELP)] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for run reports (and the default warehouse).")] = Path("reports"),
     warehouse: Annotated[Optional[Path], typer.Option("--warehouse", help="DuckDB warehouse file; default OUT/warehouse.duckdb.")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rewrite the register from an as-of date before the last committed run.")] = False,
@@ -37,11 +37,9 @@ def run(
     """Run the whole pipeline: read the extracts, find the target group, write reports, store the run."""
     from targetgroup.pipeline import RunSettings, run_pipeline  # noqa: PLC0415 - keep --help fast
 
-    from targetgroup.rules import DEFAULT_RULES  # noqa: PLC0415
-
     if lang not in ("da", "en"):
         raise typer.BadParameter("--lang must be da or en")
-    settings = RunSettings(sources=sources, rules=rules or DEFAULT_RULES, as_of=parse_date(as_of), out=out,
+    settings = RunSettings(sources=sources, rules=rule_file(rules), as_of=parse_date(as_of), out=out,
                            warehouse=warehouse, rebuild=rebuild, threads=threads, memory_limit=memory_limit,
                            wait_seconds=wait, lang=lang, dry_run=dry_run, suppressions=suppressions, store_extracts=store_extracts,
                            allow_drop=tuple(allow_drop or ()), switch_rules=switch_rules, delivery=delivery)

@@ -21,7 +21,7 @@ def print_quality(quality: dict, errors: bool = True) -> None:
         stdout.print(f"[yellow]warning[/] {line}", markup=True, soft_wrap=True)
     stdout.print(f"Quality gate: {len(quality.get('errors', []))} error(s), {len(quality.get('warnings', []))} "
                  f"warning(s), {quality.get('rows_quarantined_total', 0):,} row(s) quarantined, "
-                 f"{sum(quality.get('rows_rejected', {}).values()):,} rejected. Data Docs: {quality.get('data_docs')}",
+                 f"{sum(quality.get('rows_rejected', {}).values()):,} rejected. Details: {quality.get('data_docs')}",
                  soft_wrap=True)
 
 

@@ -5,8 +5,10 @@
     compile.py   conditions -> SQL from the templates in sql/rules/
     evaluate.py  run a rule set in the run's connection: condition_hits ... targets
     explain.py   the evidence for one citizen (terminal only)
+    sets.py      rule sets by name: the shipped sets (rulesets/), a local rules/ folder, the resolver
 """
 
 from targetgroup.rules.load import DEFAULT_RULES, LoadedRules, check_rules, load_rules
+from targetgroup.rules.sets import list_rule_sets, resolve_rule_set
 
-__all__ = ["DEFAULT_RULES", "LoadedRules", "check_rules", "load_rules"]
+__all__ = ["DEFAULT_RULES", "LoadedRules", "check_rules", "list_rule_sets", "load_rules", "resolve_rule_set"]

@@ -14,17 +14,23 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from targetgroup.config import SourcesConfig
+from targetgroup.config import FileCode, PathText, SourcesConfig
 from targetgroup.errors import ConfigError, RulesError
 from targetgroup.rules import model as m
+from targetgroup.rules.sets import SHIPPED_RULE_SETS
 from targetgroup.limits import MAX_LIST_BYTES, shown
 from targetgroup.yamlsource import KeyPath, dotted, line_of, load_yaml
 
-DEFAULT_RULES = Path(__file__).resolve().parents[3] / "rules" / "default.yaml"
+DEFAULT_RULES = SHIPPED_RULE_SETS / "default.yaml"
 MANUAL_COLUMNS = ("cpr", "rule", "reason", "added_by")
+CONDITION: TypeAdapter = TypeAdapter(m.Condition)
+RULE_ID: TypeAdapter = TypeAdapter(Annotated[str, m.Rule.model_fields["id"]])
+CODE: TypeAdapter = TypeAdapter(FileCode)
+PATH: TypeAdapter = TypeAdapter(PathText)
 
 
 @dataclass
@@ -77,7 +83,7 @@ def _check(path: Path, config: SourcesConfig | None) -> tuple[list[RulesError], 
         return [RulesError(exc.message, file=path, line=exc.line, hint=exc.hint)], None
     if not isinstance(data, dict):
         return [RulesError("expected a mapping with name, description and rules", file=path, line=1,
-                           hint="see rules/default.yaml for a complete example")], None
+                           hint=f"see {DEFAULT_RULES} for a complete example")], None
     try:
         ruleset = m.RuleSet(**data)
     except ValidationError as exc:
@@ -85,11 +91,60 @@ def _check(path: Path, config: SourcesConfig | None) -> tuple[list[RulesError], 
         # A misspelt key also makes its correct spelling 'missing': report the typo only.
         suggested = {(p.field.rsplit(".", 1)[0], p.hint.split("'")[1]) for p in problems
                      if p.hint and p.hint.startswith("did you mean") and "unknown key" in p.message}
-        return [p for p in problems if not (p.message == "required key is missing" and "." in (p.field or "")
-                                            and tuple(p.field.rsplit(".", 1)) in suggested)], None
+        problems = [p for p in problems if not (p.message == "required key is missing" and "." in (p.field or "")
+                                                and tuple(p.field.rsplit(".", 1)) in suggested)]
+        # one pass: the parts that do parse are checked against the sources as well
+        return problems + _semantic(path, lines, _raw_parts(data), config), None
     loaded = LoadedRules(ruleset, path, content_hash(data), lines)
-    problems = _semantic(loaded, config)
-    return problems, loaded
+    return _semantic(path, lines, _model_parts(ruleset), config), loaded
+
+
+@dataclass
+class _Parts:
+    """What the semantic checks read: per rule its index, id, (role, index, condition) list and
+    notify list; and the manual lists named at the top."""
+
+    rules: list[tuple[int, object, list[tuple[str, int, object]], list[object]]]
+    lists: dict[str, object]
+
+
+def _model_parts(rs: m.RuleSet) -> _Parts:
+    return _Parts([(i, r.id, r.all_conditions(), list(r.notify or [])) for i, r in enumerate(rs.rules)],
+                  {which: getattr(rs, f"manual_{which}") for which in ("exclusions", "inclusions")})
+
+
+def _raw_parts(data: dict) -> _Parts:
+    """The parts of a file that failed the structural check which parse on their own: each
+    condition that is valid by itself, notify codes, rule ids and list paths that are text."""
+    rules = []
+    for i, raw in enumerate(data.get("rules") if isinstance(data.get("rules"), list) else []):
+        if not isinstance(raw, dict):
+            continue
+        family = raw.get("family") if isinstance(raw.get("family"), dict) else {}
+        conditions = []
+        for role, items in (("subject", raw.get("conditions")), ("child", family.get("child")),
+                            ("parent", family.get("parent"))):
+            for j, item in enumerate(items if isinstance(items, list) else []):
+                try:
+                    conditions.append((role, j, CONDITION.validate_python(item)))
+                except ValidationError:
+                    pass   # reported by the structural check
+        notify = raw.get("notify") if isinstance(raw.get("notify"), list) else []
+        # only values that pass their own checks: a refused value must never be echoed
+        rules.append((i, _valid(RULE_ID, raw.get("id")), conditions,
+                      [n for n in notify if _valid(CODE, n) is not None]))
+    lists = {which: _valid(PATH, data.get(f"manual_{which}")) for which in ("exclusions", "inclusions")}
+    return _Parts(rules, lists)
+
+
+def _valid(adapter: TypeAdapter, value: object) -> object:
+    """`value` when it passes `adapter`'s checks (text only), else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return adapter.validate_python(value)
+    except ValidationError:
+        return None
 
 
 def _dedupe(errors: list[dict]) -> list[dict]:
@@ -160,28 +215,27 @@ def _known_keys(data: dict, parent: KeyPath) -> list[str]:
     return list(model.model_fields) if model else []
 
 
-def _semantic(loaded: LoadedRules, config: SourcesConfig | None) -> list[RulesError]:
+def _semantic(path: Path, lines: dict[KeyPath, int], parts: _Parts, config: SourcesConfig | None) -> list[RulesError]:
     """Checks that need the whole file or the sources: duplicate ids, departments, case types, lists."""
-    rs, lines, path = loaded.rules, loaded.lines, loaded.file
     problems: list[RulesError] = []
 
     def add(key: KeyPath, msg: str, hint: str) -> None:
         problems.append(RulesError(msg, file=path, line=line_of(lines, key), field=dotted(key), hint=hint))
 
-    seen: dict[str, int] = {}
-    for i, rule in enumerate(rs.rules):
-        if rule.id in seen:
-            add(("rules", i, "id"), f"rule id '{rule.id}' is used twice (first in rules[{seen[rule.id]}])",
+    seen: dict[object, int] = {}
+    for i, rule_id, conditions, notify in parts.rules:
+        if rule_id is not None and rule_id in seen:
+            add(("rules", i, "id"), f"rule id '{rule_id}' is used twice (first in rules[{seen[rule_id]}])",
                 "give every rule its own id: flags and history are kept per rule id")
-        seen.setdefault(rule.id, i)
+        seen.setdefault(rule_id, i)
         if config is not None:
-            _check_vocabulary(rule, i, config, add)
-        for role, j, cond in rule.all_conditions():
+            _check_vocabulary(conditions, notify, i, config, add)
+        for role, j, cond in conditions:
             if role != "subject" and cond.kind == "persistence":
                 add(_cond_key(i, role, j), "persistence belongs in the rule's conditions, not in family",
                     "move it to the rule's conditions: it then applies to every flagged member")
     for which in ("exclusions", "inclusions"):
-        listed = loaded.list_path(which)
+        listed = path.parent / parts.lists[which] if parts.lists[which] else None
         if listed is not None and not listed.is_file():
             add((f"manual_{which}",), f"the manual {which[:-1]} list {listed} does not exist",
                 f"create a CSV with the columns {', '.join(MANUAL_COLUMNS)} (paths are relative to the rule file)")
@@ -195,7 +249,8 @@ def _cond_key(i: int, role: str, j: int) -> KeyPath:
     return ("rules", i, "conditions", j) if role == "subject" else ("rules", i, "family", role, j)
 
 
-def _check_vocabulary(rule: m.Rule, i: int, config: SourcesConfig, add) -> None:
+def _check_vocabulary(conditions: list[tuple[str, int, object]], notify: list[object], i: int,
+                      config: SourcesConfig, add) -> None:
     departments = list(config.departments)
     types: dict[str, set[str]] = {}
     for src in config.sources:
@@ -215,7 +270,7 @@ def _check_vocabulary(rule: m.Rule, i: int, config: SourcesConfig, add) -> None:
                 add(key + (k,), f"unknown case type '{name}' for {department}",
                     (f"did you mean '{close[0]}'? " if close else "") + f"case types of {department} in {config.file}: {', '.join(known) or 'none'}")
 
-    for role, j, cond in rule.all_conditions():
+    for role, j, cond in conditions:
         key = _cond_key(i, role, j)
         if cond.kind == "departments":
             for field_name in ("of", "all_of"):
@@ -227,5 +282,5 @@ def _check_vocabulary(rule: m.Rule, i: int, config: SourcesConfig, add) -> None:
         elif cond.kind in ("case_type", "duration"):
             dept(key + ("department",), cond.department)
             case_types(key + ("case_types",), cond.department, cond.case_types)
-    for k, name in enumerate(rule.notify or []):
+    for k, name in enumerate(notify):
         dept(("rules", i, "notify", k), name)

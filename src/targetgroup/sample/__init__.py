@@ -3,7 +3,7 @@
     generate(out_dir, citizens=20_000, seed=42, reference_date=date(2026, 11, 1), fmt="mixed")
 
 writes the files and returns the number of rows per file name. With fmt="mixed" every extract
-is written as `sample_data/sources.yaml` declares (formats, encodings, delimiters, date formats,
+is written as the shipped sample's sources.yaml (`SAMPLE_SOURCES`) declares (formats, encodings, delimiters, date formats,
 column names); "csv" and "parquet" write every extract in that one format and a matching
 sources.yaml next to them. The same arguments give byte-identical files.
 
@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from targetgroup.config import SAMPLE_SOURCES
 from targetgroup.errors import ConfigError
 from targetgroup.sample.cases import build_cases, check_vocabulary
 from targetgroup.sample.population import build_population
@@ -27,7 +28,6 @@ from targetgroup.sample.write import CPR_STYLE, case_table, derived_sources, per
 
 __all__ = ["generate", "SAMPLE_SOURCES"]
 
-SAMPLE_SOURCES = Path(__file__).resolve().parents[3] / "sample_data" / "sources.yaml"
 FORMATS = ("mixed", "csv", "parquet")
 
 
@@ -35,7 +35,7 @@ def load_sample_sources(path: Path = SAMPLE_SOURCES) -> dict:
     """The sample's sources configuration as plain data (the generator's contract)."""
     if not path.is_file():
         raise ConfigError("the sample sources configuration is missing", file=path,
-                          hint="restore sample_data/sources.yaml from git; the generator writes what it declares")
+                          hint="reinstall targetgroup (the sample ships in the package); the generator writes what it declares")
     with open(path, encoding="utf-8") as handle:
         return yaml.safe_load(handle)
 
@@ -69,6 +69,6 @@ def generate(out_dir: Path, citizens: int = 20_000, seed: int = 42,
         if target.resolve() != SAMPLE_SOURCES:
             shutil.copyfile(SAMPLE_SOURCES, target)
     else:
-        header = f"# Derived from sample_data/sources.yaml by targetgroup.sample.generate(fmt={fmt!r}).\n"
+        header = f"# Derived from the sample's sources.yaml by targetgroup.sample.generate(fmt={fmt!r}).\n"
         target.write_text(header + yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return counts

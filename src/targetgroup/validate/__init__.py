@@ -2,6 +2,7 @@
 
     suites (generated from the sources file) -> Great Expectations over DuckDB views
     -> findings / quarantine -> volume guard against the last committed run -> report
+    (quarantine.csv, and quality_gate.html: the results on one page that works offline, page.py)
 
 `start_gate` applies the quarantine and starts Great Expectations in a background thread, so it
 validates while identification runs; `finish_gate` waits for it and returns a `GateResult` with
@@ -23,7 +24,7 @@ import duckdb
 from targetgroup.config import SourcesConfig
 from targetgroup.deliver.files import make_private_dir
 from targetgroup.errors import RunError, ValidationError
-from targetgroup.validate import quarantine, views, volume
+from targetgroup.validate import page, quarantine, views, volume
 from targetgroup.validate.suites import Check, build_suites
 
 
@@ -142,6 +143,8 @@ def finish_gate(con: duckdb.DuckDBPyConnection, config: SourcesConfig, result: G
     stop, allowed = volume.problems(result.volumes, config.quality.volume_drop, allow_drop)
     result.errors += [f"volume guard: {p}" for p in stop]
     result.warnings += [f"volume guard (allowed by --allow-drop): {p}" for p in allowed]
+    # what the run links to works offline: our own page, not GX's CDN-styled Data Docs
+    result.data_docs = page.write_page(report_dir / "quality_gate.html", result)
     return result
 
 
