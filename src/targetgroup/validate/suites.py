@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from targetgroup.config import CaseSource, Extract, SourcesConfig
+from targetgroup.config import CaseSource, Extract, SourcesConfig, status_key
 from targetgroup.warehouse import sql_literal
 
 # expectation id -> (default severity, what it checks). Keys are what `quality.severity` may name.
@@ -151,4 +151,4 @@ def build_suites(config: SourcesConfig, as_of: date, allow_drop: frozenset[str] 
 
 def _statuses(src: CaseSource) -> str:
     # a literal in a Great Expectations query (no parameters there); gate.py doubles its braces
-    return ", ".join(sql_literal(code.strip().lower()) for code in src.statuses)
+    return ", ".join(sql_literal(status_key(code)) for code in src.statuses)
