@@ -61,6 +61,7 @@ class FileRead:
     sha256: str
     bytes: int
     rows: int
+    resolved: str | None = None   # the file a symbolic link points to (the path given is the link)
 
 
 @dataclass
@@ -89,8 +90,11 @@ def read_all(con: duckdb.DuckDBPyConnection, config: SourcesConfig) -> ExtractRe
         result.tables[extract.name] = table
         counts = dict(con.execute(f"select _file, count(*) from {table} group by _file").fetchall())
         for path in files:
+            resolved = str(path.resolve()) if path.is_symlink() else None
+            if resolved:
+                log.info("source %s: %s is a symbolic link to %s", extract.name, path, resolved)
             result.files.append(FileRead(extract.name, str(path), _sha256(path), path.stat().st_size,
-                                         counts.get(path.name, 0)))
+                                         counts.get(path.name, 0), resolved))
     return result
 
 

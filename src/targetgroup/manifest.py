@@ -35,6 +35,8 @@ def write(run: Run, status: str, final: Path, error: TargetGroupError | None = N
     inputs = []
     for f in run.summary.get("files", []):
         entry = {"source": f.source, "path": f.path, "sha256": f.sha256, "bytes": f.bytes, "rows_read": f.rows}
+        if f.resolved:
+            entry["resolved_path"] = f.resolved   # the extract is a symbolic link to this file
         if staged:
             entry.update(
                 rows_rejected=staged.rows_rejected.get(f.source, 0),
