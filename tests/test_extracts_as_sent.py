@@ -177,6 +177,9 @@ def test_excel_date_cells_ignore_the_text_date_format(tmp_path):
                           "worker": ["W", "W"], "team": ["T", "T"]})
     frame.to_excel(tmp_path / "job.xlsx", index=False)
     con, result = _staged(tmp_path)
+    # the date column stays a date column; the text column is text
+    assert dict(con.execute("select column_name, column_type from (describe raw_job)").fetchall())["start"] \
+        .startswith("TIMESTAMP")
     assert result.rows_rejected["job"] == 0
     assert _job_cases(con) == [("J1", "AKT", True, date(2020, 1, 1), date(2026, 12, 31)),
                                ("J2", "AKT", True, date(2021, 2, 3), None)]
