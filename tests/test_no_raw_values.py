@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import BUF_CSV, JOB_CSV, PERSONS_CSV, SOC_CSV, write_municipality
+from conftest import BUF_CSV, JOB_CSV, PERSONS_CSV, SOC_CSV, SOURCES_YAML, write_municipality
 from targetgroup import pipeline
 from targetgroup.errors import InputError, ValidationError
 
@@ -71,7 +71,9 @@ def test_gate_findings_quarantine_and_gx_files_hold_no_cell(tmp_path):
         f"0303900004,{planted[1]},Jobparat kontanthjælp,AKT,2020-01-01,,Jens Job,Team A\n"  # case id twice,
         f"0303900004,{planted[1]},Jobparat kontanthjælp,AKT,2021-01-01,,Jens Job,Team A\n"  # different rows
         "0303900004,J9,Jobparat kontanthjælp,AKT,2021-01-01,2020-01-01,Jens Job,Team A\n")  # end before start
-    sources = write_municipality(tmp_path / "in", **{"job.csv": job})
+    # an undeclared status stops a run by default (issue 14); here it is a warning, to see its text
+    lowered = SOURCES_YAML + "quality: {severity: {job.status_known: warning}}\n"
+    sources = write_municipality(tmp_path / "in", **{"job.csv": job, "sources.yaml": lowered})
     run = _staged(sources, tmp_path)
     try:
         pipeline.validate(run)

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import UnionType
 from typing import Annotated, Literal, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from targetgroup.errors import ConfigError
 from targetgroup.limits import MAX_CODE, MAX_NAME, MAX_PATH, file_name_problem, name_problem
@@ -44,6 +44,26 @@ PERSON_FIELDS_OPTIONAL = ("name", "household_id", "mother_cpr", "father_cpr", "d
 MARKING_FIELDS_REQUIRED = ("cpr",)
 MARKING_FIELDS_OPTIONAL = ("marking_code", "start_date", "end_date")
 ENCODINGS = ("utf-8", "latin-1", "cp1252")
+# The names municipalities write for the same three encodings (compared lower case, '_' as '-').
+# utf-8-sig is UTF-8 with a byte-order mark: every UTF-8 extract may start with one.
+ENCODING_NAMES = {
+    **dict.fromkeys(("utf-8", "utf8", "utf-8-sig", "utf8-sig", "u8"), "utf-8"),
+    **dict.fromkeys(("latin-1", "latin1", "iso-8859-1", "iso8859-1", "iso-8859", "8859-1", "l1"), "latin-1"),
+    **dict.fromkeys(("cp1252", "cp-1252", "windows-1252", "win-1252", "win1252", "1252"), "cp1252"),
+}
+
+
+def _encoding_name(value: object) -> object:
+    """'UTF8-SIG' -> 'utf-8', 'ISO-8859-1' -> 'latin-1', 'windows-1252' -> 'cp1252'."""
+    if not isinstance(value, str):
+        return value
+    key = value.strip().lower().replace("_", "-")
+    if key not in ENCODING_NAMES:
+        shown = value if not name_problem(value, MAX_CODE) else "(not shown)"
+        raise ValueError(f"unknown encoding '{shown}'; use utf-8 (also utf8, utf-8-sig), latin-1 (also latin1, "
+                         "iso-8859-1) or cp1252 (also windows-1252)")
+    return ENCODING_NAMES[key]
+
 
 # The synthetic sample municipality ships inside the package (a wheel install has no repository)
 SAMPLE_SOURCES = Path(str(resources.files("targetgroup") / "sample_data" / "sources.yaml"))
@@ -90,7 +110,7 @@ class Extract(_Strict):
     query: Annotated[str, Field(min_length=1, max_length=100_000)] | None = None
     table: Name | None = None
     statement_timeout_seconds: int = Field(600, ge=1, le=86_400)
-    encoding: Literal["utf-8", "latin-1", "cp1252"] = "utf-8"
+    encoding: Annotated[Literal["utf-8", "latin-1", "cp1252"], BeforeValidator(_encoding_name)] = "utf-8"
     delimiter: str = ","
     sheet: Name | int = 0
     date_format: Name = "%Y-%m-%d"
@@ -163,7 +183,7 @@ class CaseSource(Extract):
     @property
     def active_codes(self) -> list[str]:
         """Status codes that count as active, normalised (trimmed, lower case)."""
-        return sorted(code.strip().lower() for code, active in self.statuses.items() if active)
+        return sorted(status_key(code) for code, active in self.statuses.items() if active)
 
 
 class PersonSource(Extract):
@@ -175,6 +195,16 @@ class PersonSource(Extract):
     def _columns_complete(self) -> "PersonSource":
         _check_columns(self.columns, PERSON_FIELDS_REQUIRED, PERSON_FIELDS_OPTIONAL)
         return self
+
+
+# Whitespace a status cell may carry around its code: Python's str.strip() removes the same
+# characters from the codes in the sources file (staging trims cells with these in SQL).
+STATUS_BLANKS = " \t\r\n\u00a0\u2007\u202f\ufeff"
+
+
+def status_key(code: str) -> str:
+    """A status code as compared: trimmed of spaces, tabs and non-breaking spaces, lower case."""
+    return code.strip(STATUS_BLANKS).lower()
 
 
 def _check_columns(columns: dict[str, str], required: tuple[str, ...], optional: tuple[str, ...]) -> None:

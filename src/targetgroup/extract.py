@@ -1,8 +1,10 @@
-"""Extract: read each configured file into a raw DuckDB table, all columns as text.
+"""Extract: read each configured file into a raw DuckDB table, its cells as text (dates stay dates).
 
 One table per extract, `raw_<name>`: one row per data row of the file(s), with the file's own
 column names plus `_file` (file name) and `_line` (line in the file; the header is line 1; for
-Parquet the row number). Nothing is renamed or cast here; that is staging's job.
+Parquet the row number). Nothing is renamed or cast here; that is staging's job. Cells are text,
+except date and timestamp columns of Parquet and Excel files, which stay dates: a source's
+`date_format` reads text cells only.
 
 A file that cannot be read whole (wrong encoding, a line with too few or too many fields, an
 unterminated quote, a missing mapped column) raises `InputError` naming the file and line;
@@ -18,9 +20,11 @@ the column's position (not its text); any other unknown column is read and left 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
+import logging
 import re
 import shutil
 import tempfile
@@ -34,6 +38,8 @@ from targetgroup.config import Extract, SourcesConfig
 from targetgroup.errors import InputError
 from targetgroup.limits import MAX_NAME, name_problem
 from targetgroup.warehouse import sql_identifier, sql_literal
+
+log = logging.getLogger("targetgroup")
 
 _CSV_PROBLEMS = {
     "MISSING COLUMNS": "the line has fewer fields than the header (a file cut off, or a wrong delimiter?)",
@@ -56,6 +62,7 @@ class FileRead:
     bytes: int
     rows: int
     database: dict | None = None   # host, port, database, query_sha256 (targetgroup.extract_postgres)
+    resolved: str | None = None   # the file a symbolic link points to (the path given is the link)
 
 
 @dataclass
@@ -90,8 +97,11 @@ def read_all(con: duckdb.DuckDBPyConnection, config: SourcesConfig) -> ExtractRe
         result.tables[extract.name] = table
         counts = dict(con.execute(f"select _file, count(*) from {table} group by _file").fetchall())
         for path in files:
+            resolved = str(path.resolve()) if path.is_symlink() else None
+            if resolved:
+                log.info("source %s: %s is a symbolic link to %s", extract.name, path, resolved)
             result.files.append(FileRead(extract.name, str(path), _sha256(path), path.stat().st_size,
-                                         counts.get(path.name, 0)))
+                                         counts.get(path.name, 0), resolved))
     return result
 
 
@@ -160,6 +170,10 @@ def _header(path: Path, extract: Extract) -> list[str]:
     if not first.strip():
         raise InputError("the file is empty (no header line)", file=path, line=1, source=extract.name,
                          hint="the extract did not arrive whole; ask for a new delivery")
+    if first.startswith(codecs.BOM_UTF8) and extract.encoding != "utf-8":
+        raise InputError("the file starts with a UTF-8 byte-order mark: it was saved as UTF-8",
+                         file=path, line=1, source=extract.name,
+                         hint="set encoding: utf-8 for this source in the sources file")
     try:
         text = first.decode(encoding)
     except UnicodeDecodeError:
@@ -213,6 +227,9 @@ def _read_csv(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, tabl
         dupes = sorted({n for n in names if names.count(n) > 1})
         raise InputError(f"the header repeats column(s) {privacy.describe_names(dupes)}", file=path, line=1,
                          source=extract.name, hint=_no_header_hint(names) or "each column name must be unique")
+    _check_names(extract, path, set(names))   # before DuckDB reads: a headerless file's line 1 is data
+    # an empty name (a trailing delimiter) gets DuckDB's own name for it; it is never mapped
+    names = [name or f"column{position}" for position, name in enumerate(names)]
     read_path, tmp = path, None
     if extract.encoding == "cp1252":
         # DuckDB 2.0 cannot read cp1252 (only utf-8 and latin-1 are built in): transcode to a private temp file first.
@@ -225,24 +242,22 @@ def _read_csv(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, tabl
     columns = {name: "VARCHAR" for name in names}
     rejects = f"rej_{table}"
     try:
-        con.execute(f"drop table if exists {rejects}")
-        con.execute(
-            f"""create or replace table {table}__read as
-                select *
-                from read_csv(?, delim = ?, quote = '"', escape = '"', header = true,
-                              auto_detect = false, columns = ?, encoding = ?,
-                              store_rejects = true, rejects_table = {sql_literal(rejects)},
-                              rejects_scan = {sql_literal(rejects + "_scan")})""",
-            [str(read_path), extract.delimiter, columns, encoding],
-        )
-        # Insertion order is the file's order, so rowid + 2 is the line (header = line 1).
-        con.execute(f"""create or replace view {table} as
-                        select *, {sql_literal(path.name)} as _file, (rowid + 2)::bigint as _line
-                        from {table}__read""")
-        bad = con.execute(
-            f"select line, column_name, error_type::varchar, count(*) over () from {rejects} "
-            "order by line limit 1"
-        ).fetchone()
+        try:
+            bad = _scan(con, read_path, path, extract, columns, encoding, table, rejects, strict=True)
+        except duckdb.Error as exc:
+            switch = None if "unicode" in str(exc).lower() else _line_ending_switch(read_path)
+            if switch is None:
+                raise
+            # Windows (CRLF) and Unix (LF) line endings mixed in one file (two exports appended):
+            # DuckDB's strict CSV parser stops; the relaxed one reads each line with its own ending.
+            log.info("%s: line endings change at line %d (CRLF and LF mixed); read line by line",
+                     path.name, switch)
+            try:
+                bad = _scan(con, read_path, path, extract, columns, encoding, table, rejects, strict=False)
+            except duckdb.Error:
+                raise InputError("the file mixes Windows (CRLF) and Unix (LF) line endings and cannot be read "
+                                 "as CSV", file=path, line=switch, source=extract.name,
+                                 hint="save the file again with one kind of line ending, or re-deliver it") from None
     except duckdb.Error as exc:
         # DuckDB's text quotes the line (and so a CPR): keep only its first sentence's kind.
         kind = "INVALID ENCODING" if "unicode" in str(exc).lower() else "INVALID STATE"
@@ -262,6 +277,49 @@ def _read_csv(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, tabl
         raise InputError(problem + more, file=path, line=int(line), source=extract.name, hint=hint)
     con.execute(f"drop table if exists {rejects}")
     _check_mojibake(con, extract, path, table, names)
+
+
+def _scan(con: duckdb.DuckDBPyConnection, read_path: Path, path: Path, extract: Extract, columns: dict[str, str],
+          encoding: str, table: str, rejects: str, *, strict: bool) -> tuple | None:
+    """Read the CSV file into `table` (a view adding _file and _line); the first rejected line, if any."""
+    con.execute(f"drop table if exists {rejects}")
+    con.execute(
+        f"""create or replace table {table}__read as
+            select *
+            from read_csv(?, delim = ?, quote = '"', escape = '"', header = true,
+                          auto_detect = false, columns = ?, encoding = ?, strict_mode = ?,
+                          store_rejects = true, rejects_table = {sql_literal(rejects)},
+                          rejects_scan = {sql_literal(rejects + "_scan")})""",
+        [str(read_path), extract.delimiter, columns, encoding, strict],
+    )
+    # Insertion order is the file's order, so rowid + 2 is the line (header = line 1).
+    con.execute(f"""create or replace view {table} as
+                    select *, {sql_literal(path.name)} as _file, (rowid + 2)::bigint as _line
+                    from {table}__read""")
+    return con.execute(
+        f"select line, column_name, error_type::varchar, count(*) over () from {rejects} "
+        "order by line limit 1"
+    ).fetchone()
+
+
+def _line_ending_switch(path: Path) -> int | None:
+    """The first line whose ending (CRLF or LF) differs from the first line's, or None.
+
+    Only read after DuckDB failed to parse the file, so a good file is never read twice."""
+    first: bool | None = None
+    line, previous = 1, b""
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            end = chunk.find(b"\n")
+            while end >= 0:
+                crlf = (chunk[end - 1:end] if end else previous) == b"\r"
+                if first is None:
+                    first = crlf
+                elif crlf != first:
+                    return line
+                line, end = line + 1, chunk.find(b"\n", end + 1)
+            previous = chunk[-1:]
+    return None
 
 
 def _encoding_hint(extract: Extract) -> str:
@@ -294,15 +352,17 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, tab
 
 
 def _xlsx_as_text(frame, date_format: str):
-    """Every cell as text, the way staging expects it: date cells in the source's date format,
-    whole numbers without '.0' (a numeric CPR cell keeps its digits; the lost zero is repaired later)."""
+    """Every cell as text, the way staging expects it, except date columns: a column of date cells
+    stays a date column (date_format reads text only). Whole numbers lose their '.0' (a numeric
+    CPR cell keeps its digits; the lost zero is repaired later). A date cell among text cells is
+    written in the source's date format, so it reads back as the date it holds."""
     import pandas as pd  # noqa: PLC0415
 
     text = {}
     for name in frame.columns:
         col = frame[name]
         if pd.api.types.is_datetime64_any_dtype(col):
-            text[str(name).strip()] = col.dt.strftime(date_format)
+            text[str(name).strip()] = col
         elif pd.api.types.is_integer_dtype(col):
             text[str(name).strip()] = col.astype("string")
         elif pd.api.types.is_float_dtype(col):
@@ -310,7 +370,6 @@ def _xlsx_as_text(frame, date_format: str):
             as_int = col.where(whole).astype("Int64").astype("string")
             text[str(name).strip()] = as_int.where(whole, col.astype("string"))
         else:
-            # text columns, or mixed cells: a date cell among text cells still gets the date format
             text[str(name).strip()] = col.map(
                 lambda v: v.strftime(date_format) if hasattr(v, "strftime") else v).astype("string")
     return pd.DataFrame(text)
@@ -318,12 +377,15 @@ def _xlsx_as_text(frame, date_format: str):
 
 def _read_parquet(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, table: str) -> None:
     try:
-        names = [r[0] for r in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()]
+        described = con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
     except duckdb.Error:
         raise InputError("the file is not a readable Parquet file", file=path, source=extract.name,
                          hint="check that the extract arrived whole") from None
+    names = [r[0] for r in described]
     check_header(names, path, extract.name)
-    casts = ", ".join(f"cast({sql_identifier(n)} as varchar) as {sql_identifier(n)}" for n in names)
+    # date and timestamp columns stay dates (date_format reads text only); the rest becomes text
+    casts = ", ".join(sql_identifier(n) if _is_date_type(kind) else
+                      f"cast({sql_identifier(n)} as varchar) as {sql_identifier(n)}" for n, kind, *_ in described)
     con.execute(
         f"""create or replace table {table} as
             select {casts}, ? as _file, (file_row_number + 1)::bigint as _line
@@ -332,19 +394,34 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, extract: Extract, path: Path, 
     )
 
 
+def _is_date_type(kind: str) -> bool:
+    return kind == "DATE" or kind.startswith("TIMESTAMP")
+
+
 def _check_mapped_columns(con: duckdb.DuckDBPyConnection, extract: Extract, files: list[Path], table: str) -> None:
     present = {r[0] for r in con.execute(f"describe {table}").fetchall()}
-    missing = [f"{field} -> '{col}'" for field, col in extract.columns.items() if col not in present]
-    if missing:
-        found = sorted(present - {"_file", "_line"})
-        hint = f"the file has the columns: {privacy.describe_names(found)}"
-        if no_header := _no_header_hint(found):
-            hint = no_header
-        elif len(found) == 1 and extract.format == "csv":
-            hint = (f"the file has one column only; it is probably not separated by "
-                    f"'{extract.delimiter}' (check delimiter in the sources file)")
-        raise InputError(f"mapped column(s) missing: {'; '.join(missing)}", file=files[0], line=1,
-                         source=extract.name, hint=hint)
+    _check_names(extract, files[0], present - {"_file", "_line"})
+
+
+def _check_names(extract: Extract, path: Path, found: set[str]) -> None:
+    """Stop with the file's line 1 when a mapped column is not among the `found` column names.
+
+    A first line that holds a CPR number is data: the file came without its header line, and
+    the message lists the column names the sources file expects (never the line itself)."""
+    missing = [f"{field} -> '{col}'" for field, col in extract.columns.items() if col not in found]
+    if not missing:
+        return
+    names = sorted(found)
+    hint = f"the file has the columns: {privacy.describe_names(names)}"
+    problem = f"mapped column(s) missing: {'; '.join(missing)}"
+    if no_header := _no_header_hint(names):
+        expected = ", ".join(dict.fromkeys(extract.columns.values()))
+        problem = f"missing header: expected columns {expected} ({problem})"
+        hint = no_header
+    elif len(names) == 1 and extract.format == "csv":
+        hint = (f"the file has one column only; it is probably not separated by "
+                f"'{extract.delimiter}' (check delimiter in the sources file)")
+    raise InputError(problem, file=path, line=1, source=extract.name, hint=hint)
 
 
 def _no_header_hint(names: list[str]) -> str | None:

@@ -35,6 +35,8 @@ def write(run: Run, status: str, final: Path, error: TargetGroupError | None = N
     inputs = []
     for f in run.summary.get("files", []):
         entry = {"source": f.source, "path": f.path, "sha256": f.sha256, "bytes": f.bytes, "rows_read": f.rows}
+        if f.resolved:
+            entry["resolved_path"] = f.resolved   # the extract is a symbolic link to this file
         if f.database:   # a database source: where it is and which query ran (no user, no password)
             entry = {"source": f.source, **f.database, "rows_read": f.rows}
         if staged:

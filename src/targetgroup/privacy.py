@@ -4,6 +4,7 @@
     scrub_data(obj)    -> the same for every string (and key) in a JSON-like structure
     shown(value)       -> True when a value from an extract may appear in a message
     describe(value)    -> the value quoted when shown(), else a note that it is not shown
+    describe_code(value) -> a status code for a message: cleaned, capped, quoted (or not shown)
     private_umask()    -> set the process umask to 077 (once, at process start)
     install_log_scrubber() -> every logging record's text (and traceback) goes through scrub()
 
@@ -21,6 +22,7 @@ import logging
 import os
 import re
 import sys
+import unicodedata
 from collections.abc import Callable
 
 # CPR-shaped: DDMMYY-SSSS with a dash, a space or nothing between the parts (10 digits), or 9 digits
@@ -76,6 +78,28 @@ def shown(value: object) -> bool:
 def describe(value: object) -> str:
     """`'value'` when it may be shown, else NOT_SHOWN."""
     return f"'{value}'" if shown(value) else NOT_SHOWN
+
+
+# Status codes are the case system's vocabulary, not personal data, and may hold spaces ('I gang');
+# control and format characters are dropped, long codes cut, and a cell that looks like data
+# (more than SHOWN_MAX_DIGITS digits: a CPR in the wrong column) is still not shown.
+CODE_MAX_LENGTH = 24
+_CODE = re.compile(r"[A-Za-z0-9ÆØÅæøåÄÖÜäöüÉé_./ -]+")
+CODE_NOT_SHOWN = "(a code not shown: it may be personal data)"
+
+
+def clean_code(value: object) -> str:
+    """A code cell without control or format characters (tabs, bells, direction marks)."""
+    text = "" if value is None else str(value)
+    return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf")).strip()
+
+
+def describe_code(value: object) -> str:
+    """A code from an extract for a message: `'code'` (cleaned, cut at CODE_MAX_LENGTH), or CODE_NOT_SHOWN."""
+    text = clean_code(value)
+    if not text or not _CODE.fullmatch(text) or sum(c.isdigit() for c in text) > SHOWN_MAX_DIGITS:
+        return CODE_NOT_SHOWN
+    return f"'{text}'" if len(text) <= CODE_MAX_LENGTH else f"'{text[:CODE_MAX_LENGTH]}...'"
 
 
 def describe_names(names: list[str]) -> str:

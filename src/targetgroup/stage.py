@@ -4,15 +4,22 @@ Tables it creates (in the run's working connection):
 - `persons`: one row per citizen in the CPR register extract.
 - `cases`: one row per distinct case row delivered by a source (exact duplicates count once),
   with the status already mapped to `active` and `in_register` telling whether the CPR is in
-  the person extract.
+  the person extract. A case whose status is not active may have no start date (a waiting
+  list): it is an inactive case with `start_date` null, not a reject.
 - `rejects`: one row per input row that cannot be parsed (CPR not normalisable, a required
-  field empty, a date not in the configured format), with source, file, line, field, masked
+  field empty, an active case without a start date, a date not in the configured format), with source, file, line, field, masked
   CPR and the reason (the kind of problem; never the cell, which may be a CPR in the wrong column). Rejected rows are counted and reported, never silently dropped.
 Rows that parse but break an expectation (unknown status, end before start, two different rows
 for one CPR, ...) are the quality gate's business (targetgroup.validate): it quarantines them.
 `persons` keeps distinct rows, so a CPR with two different rows stays visible to the gate.
 Once a raw extract is staged its text is freed; `raw_<name>` keeps its columns and row count
 for the gate's table-level checks (extract.keep_shape_only).
+
+Dates: a text cell is parsed with the source's `date_format` as written (`tg_date`: a time of
+day the format does not read is ignored; month names may be English or Danish). A column the
+extract delivers as a native date or timestamp (Parquet, Excel date cells) is a date as it is:
+`date_format` is not applied to it. Status codes are trimmed of spaces, tabs and non-breaking
+spaces (`tg_code`) and compared case-insensitively.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from targetgroup.config import CaseSource, Extract, PersonSource, SourcesConfig
+from targetgroup.config import CaseSource, Extract, PersonSource, SourcesConfig, status_key
 from targetgroup.extract import keep_shape_only
 from targetgroup.warehouse import sql_identifier
 
@@ -46,25 +53,41 @@ class StageResult:
     persons: int = 0
 
 
-def _col(extract: Extract, canonical: str) -> str:
+def native_dates(con: duckdb.DuckDBPyConnection, table: str) -> frozenset[str]:
+    """The columns of a raw table delivered as dates or timestamps (not text): read as they are."""
+    return frozenset(name for name, kind, *_ in con.execute(f"describe {table}").fetchall()
+                     if kind == "DATE" or kind.startswith("TIMESTAMP"))
+
+
+def _col(extract: Extract, canonical: str, native: frozenset[str] = frozenset()) -> str:
     """The raw column mapped to `canonical` as trimmed text, or NULL when the source does not deliver it."""
     column = extract.columns.get(canonical)
-    return f"nullif(trim({sql_identifier(column)}::varchar), '')" if column else "null::varchar"
+    if not column:
+        return "null::varchar"
+    if column in native:
+        return f"strftime({sql_identifier(column)}, '%Y-%m-%d')"
+    return f"nullif(trim({sql_identifier(column)}::varchar), '')"
 
 
-def _date(extract: Extract, canonical: str) -> str:
-    """Expression for the mapped date column: a text cell parsed with the source's date format
-    (`$date_format`), a native date (a database source's) taken as it is (macro tg_date)."""
+def _date(extract: Extract, canonical: str, native: frozenset[str] = frozenset()) -> str:
+    """The mapped date column as a date: a native date as it is, text with the source's `$date_format`."""
     column = extract.columns.get(canonical)
-    cell = sql_identifier(column) if column else "null::varchar"
-    return f"tg_date({cell}, {_col(extract, canonical)}, $date_format)"
+    if column and column in native:
+        return f"{sql_identifier(column)}::date"
+    return f"tg_date({_col(extract, canonical)}, $date_format)"
+
+
+def _code(extract: Extract, canonical: str) -> str:
+    """The mapped column as a code: trimmed of spaces, tabs and non-breaking spaces."""
+    column = extract.columns.get(canonical)
+    return f"tg_code({sql_identifier(column)}::varchar)" if column else "null::varchar"
 
 
 def source_params(src: Extract) -> dict[str, object]:
     """The values a staging statement binds for `src`: never written into the SQL text."""
     params: dict[str, object] = {"date_format": src.date_format, "source": src.name}
     if isinstance(src, CaseSource):
-        consent = {k.strip().lower(): v for k, v in src.consent_values.items()}
+        consent = {status_key(k): v for k, v in src.consent_values.items()}
         params.update(department=src.department, system=src.system, active_statuses=src.active_codes,
                       consent_keys=list(consent), consent_values=list(consent.values()))
     return params
@@ -81,8 +104,8 @@ with raw as (
         {case_id} as case_id,
         {case_type} as case_type,
         {status} as status,
-        tg_date_text({start_raw}) as start_text,
-        tg_date_text({end_raw}) as end_text,
+        {start_raw} as start_text,
+        {end_raw} as end_text,
         {start_date} as start_date,
         {end_date} as end_date,
         {caseworker} as caseworker,
@@ -114,9 +137,11 @@ checked as (
             when cpr_problem is not null then ['cpr', cpr_problem]
             when case_id is null then ['case_id', 'case id is empty']
             when status is null then ['status', 'status is empty']
-            when start_text is null then ['start_date', 'start date is empty']
+            -- a case that is not active may have no start date yet (a waiting list)
+            when start_text is null and active then ['start_date', 'start date is empty']
             -- never the cell itself in a reason: it may be a CPR number in the wrong column
-            when start_date is null then ['start_date', 'start date is not a date in ' || $date_format]
+            when start_text is not null and start_date is null
+                then ['start_date', 'start date is not a date in ' || $date_format]
             when end_text is not null and end_date is null
                 then ['end_date', 'end date is not a date in ' || $date_format]
         end as problem
@@ -137,12 +162,12 @@ select * from final
 """
 
 
-def _case_sql(src: CaseSource, raw_table: str) -> str:
+def _case_sql(src: CaseSource, raw_table: str, native: frozenset[str]) -> str:
     return CASES_SQL.format(
         raw_table=raw_table, cpr_raw=_col(src, "cpr"), case_id=_col(src, "case_id"),
-        case_type=_col(src, "case_type"), status=_col(src, "status"),
-        start_raw=_col(src, "start_date"), end_raw=_col(src, "end_date"),
-        start_date=_date(src, "start_date"), end_date=_date(src, "end_date"),
+        case_type=_col(src, "case_type"), status=_code(src, "status"),
+        start_raw=_col(src, "start_date", native), end_raw=_col(src, "end_date", native),
+        start_date=_date(src, "start_date", native), end_date=_date(src, "end_date", native),
         caseworker=_col(src, "caseworker"), team=_col(src, "team"), consent_raw=_col(src, "consent"),
     )
 
@@ -154,7 +179,7 @@ with raw as (
         _line as line,
         {cpr_raw} as cpr_raw,
         {name} as name,
-        tg_date_text({birth_raw}) as birth_text,
+        {birth_raw} as birth_text,
         {birth_date} as birth_date,
         {household_id} as household_id,
         tg_cpr({mother}) as mother_cpr,
@@ -194,13 +219,13 @@ select * from final
 """
 
 
-def _person_sql(src: PersonSource, raw_table: str) -> str:
+def _person_sql(src: PersonSource, raw_table: str, native: frozenset[str]) -> str:
     return PERSONS_SQL.format(
         raw_table=raw_table, cpr_raw=_col(src, "cpr"), name=_col(src, "name"),
-        birth_raw=_col(src, "birth_date"), birth_date=_date(src, "birth_date"),
+        birth_raw=_col(src, "birth_date", native), birth_date=_date(src, "birth_date", native),
         household_id=_col(src, "household_id"), mother=_col(src, "mother_cpr"),
-        father=_col(src, "father_cpr"), death_date=_date(src, "death_date"),
-        moved_away_date=_date(src, "moved_away_date"), protected=_col(src, "protected"),
+        father=_col(src, "father_cpr"), death_date=_date(src, "death_date", native),
+        moved_away_date=_date(src, "moved_away_date", native), protected=_col(src, "protected"),
     )
 
 
@@ -213,7 +238,8 @@ def stage_all(con: duckdb.DuckDBPyConnection, config: SourcesConfig, tables: dic
     for i, src in enumerate(config.sources):
         # one statement per source, each binding its own codes (a union would mix their parameters)
         into = "create or replace temp table staged_cases as " if i == 0 else "insert into staged_cases "
-        con.execute(into + _case_sql(src, tables[src.name]), source_params(src))
+        table = tables[src.name]
+        con.execute(into + _case_sql(src, table, native_dates(con, table)), source_params(src))
     for src in config.sources:
         keep_shape_only(con, tables[src.name])
     con.execute("""
@@ -268,7 +294,7 @@ def stage_all(con: duckdb.DuckDBPyConnection, config: SourcesConfig, tables: dic
 def _stage_persons(con: duckdb.DuckDBPyConnection, src: PersonSource, raw_table: str, result: StageResult) -> None:
     # One pass over the extract straight into `persons` (at 6 M persons a staged copy first cost
     # a second table of the same size); the few rejected and repeated rows are then moved out.
-    con.execute("create or replace table persons as " + _person_sql(src, raw_table),
+    con.execute("create or replace table persons as " + _person_sql(src, raw_table, native_dates(con, raw_table)),
                 {"date_format": src.date_format})
     con.execute("""
         insert into rejects
@@ -293,6 +319,9 @@ def _stage_persons(con: duckdb.DuckDBPyConnection, src: PersonSource, raw_table:
         semi join repeated_persons using (cpr)
         group by all
     """)
+    delivered, = con.execute("select count(*) from persons semi join repeated_persons using (cpr)").fetchone()
+    kept, = con.execute("select count(*) from repeated_rows").fetchone()
+    result.duplicates[src.name] = delivered - kept
     con.execute("delete from persons where cpr in (select cpr from repeated_persons)")
     con.execute("insert into persons select * from repeated_rows")
     con.execute("drop table repeated_rows")   # repeated_persons (few rows) stays for the quality gate

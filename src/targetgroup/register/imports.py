@@ -19,7 +19,7 @@ from targetgroup.config import MarkingSource, SourcesConfig
 from targetgroup.errors import InputError
 from targetgroup.extract import read_extract
 from targetgroup.limits import MAX_LIST_BYTES, check_size
-from targetgroup.stage import _col, _date
+from targetgroup.stage import _col, _date, native_dates
 from targetgroup.warehouse import sql_identifier
 
 SUPPRESSION_COLUMNS = ("cpr", "rule", "removed_by", "reason")
@@ -186,11 +186,12 @@ def import_held_markings(con: duckdb.DuckDBPyConnection, config: SourcesConfig) 
 
 
 def _stage_markings(con: duckdb.DuckDBPyConnection, src: MarkingSource, table: str) -> None:
+    native = native_dates(con, table)   # a date cell is a date as it is; date_format reads text
     con.execute(f"""
         create or replace temp table reg_held_staged as
         select _file as file, _line as line, {_col(src, 'cpr')} as cpr_raw,
             {_col(src, 'marking_code')} as marking_code,
-            {_date(src, 'start_date')} as start_date, {_date(src, 'end_date')} as end_date
+            {_date(src, 'start_date', native)} as start_date, {_date(src, 'end_date', native)} as end_date
         from {table}
     """, {"date_format": src.date_format})
     con.execute("""

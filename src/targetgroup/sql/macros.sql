@@ -56,25 +56,30 @@ create or replace macro tg_cpr_birth_date(cpr) as
         '%d%m%Y'
     )::date;
 
--- A date cell as text: the time of day is ignored (DOMAIN.md), so keep what comes before
--- a space or a 'T'.
+-- A date cell as text without a time of day: the time is ignored (DOMAIN.md), so a trailing
+-- ' 10:15', ' 10:15:00', 'T10:15:00.000+01:00' is cut off. Only a time is cut: '15-OCT-2026'
+-- and '15 okt 2026' keep their letters and spaces.
 create or replace macro tg_date_text(raw) as
-    case
-        -- fast path, same result: nothing to trim or cut off
-        when raw is null then null
-        when not contains(raw, ' ') and not contains(raw, 'T') then nullif(raw, '')
-        else nullif(split_part(split_part(trim(coalesce(raw, '')), ' ', 1), 'T', 1), '')
-    end;
+    nullif(regexp_replace(trim(raw), '[ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.,][0-9]*)?)?( ?([+-][0-9:]+|Z))?$', ''), '');
 
--- A date column as a date: a native date or timestamp cell (a database source) is a date as it
--- is, never parsed with the source's date format; a text cell is parsed with `fmt`. `cell` is the
--- column itself (typeof is decided when the statement is bound), `text` its trimmed text.
-create or replace macro tg_date(cell, text, fmt) as
-    case
-        when typeof(cell) in ('DATE', 'TIMESTAMP', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP_NS')
-            then try_cast(cell as date)
-        else try_strptime(tg_date_text(text), fmt)::date
-    end;
+-- A code cell (status, ...) trimmed of spaces, tabs, line breaks, non-breaking and zero-width
+-- no-break spaces (config.STATUS_BLANKS trims the codes in the sources file the same way).
+create or replace macro tg_code(raw) as
+    nullif(trim(raw, ' ' || chr(9) || chr(10) || chr(13) || chr(160) || chr(8199) || chr(8239) || chr(65279)), '');
+
+-- Danish month abbreviations as the English ones strptime's %b reads (the other ten are the same
+-- in both languages); strptime itself ignores the case of month names.
+create or replace macro tg_month_en(t) as
+    regexp_replace(regexp_replace(t, '\bmaj\b', 'May', 'gi'), '\bokt\b', 'Oct', 'gi');
+
+-- A text cell parsed with the source's date format, as written: first the whole cell (a format
+-- with a time of day, or with spaces), then without a time of day the format does not read.
+-- Month names (%b, %B) may be English or Danish abbreviations, in any case.
+create or replace macro tg_date_in(t, fmt) as
+    coalesce(try_strptime(t, fmt), try_strptime(tg_date_text(t), fmt))::date;
+
+create or replace macro tg_date(raw, fmt) as
+    tg_date_in(case when regexp_matches(fmt, '%[bBh]') then tg_month_en(raw) else raw end, fmt);
 
 -- "Active case on D" (DOMAIN.md "Precise semantics"), the one definition every stage uses (the
 -- identification's active_cases, the volume guard, the exclusions): the status maps to active,

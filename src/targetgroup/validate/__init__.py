@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from targetgroup import privacy
 from targetgroup.config import SourcesConfig
 from targetgroup.deliver.files import make_private_dir
 from targetgroup.errors import RunError, ValidationError
@@ -164,10 +165,39 @@ def raise_if_errors(result: GateResult, report_dir: Path) -> None:
                           f"nothing was stored:\n  {lines}", hint=hint)
 
 
+def _undeclared_statuses(con: duckdb.DuckDBPyConnection, check: Check, shown: int = 10) -> str:
+    """Each undeclared status code with its row count and first row, and the statuses: entry to add.
+
+    The codes are read from the gate table (the check's own predicate) and printed only through
+    privacy.describe_code: cleaned of control characters, cut short, never a CPR."""
+    found = con.execute(f"""
+        select lower(status), count(*), arg_min(file, [file, lpad(line::varchar, 20, '0')]),
+               arg_min(line, [file, lpad(line::varchar, 20, '0')])
+        from gate_{check.extract}
+        where parsed and ({check.predicate})
+        group by 1""").fetchall()
+    codes: dict[str, list] = {}
+    for code, n, file, line in sorted(found, key=lambda r: (r[2], r[3])):
+        entry = codes.setdefault(privacy.describe_code(code), [0, file, line])
+        entry[0] += n
+    rows = sum(entry[0] for entry in codes.values())
+    listed = sorted(codes.items(), key=lambda kv: (-kv[1][0], kv[1][1], kv[1][2]))
+    parts = [f"{code} ({n:,} row{'s' if n != 1 else ''}, first {file}:{line})" for code, (n, file, line) in listed[:shown]]
+    if len(listed) > shown:
+        parts.append(f"and {len(listed) - shown} more code(s)")
+    example = next((c.strip("'") for c in codes if c != privacy.CODE_NOT_SHOWN), "CODE")
+    return (f"{len(codes)} undeclared status code(s) on {rows:,} row(s): {', '.join(parts)}; add each code under "
+            f"statuses: of source {check.extract} in the sources file, true if it means an active case, "
+            f"false if not (e.g. statuses: {{..., {example}: false}}), or lower quality.severity "
+            f"{check.extract}.status_known to warning to quarantine the rows instead")
+
+
 def _explain(con: duckdb.DuckDBPyConnection, outcome, config: SourcesConfig) -> str:  # noqa: ANN001
     check: Check = outcome.check
     if outcome.problem:
         return outcome.problem
+    if check.expectation == "status_known":
+        return _undeclared_statuses(con, check)
     if check.row_level:
         n, = con.execute("select count(*) from findings where source = ? and expectation = ?",
                          [check.extract, check.expectation]).fetchone()

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from targetgroup.config import CaseSource, Extract, SourcesConfig
+from targetgroup.config import CaseSource, Extract, SourcesConfig, status_key
 from targetgroup.warehouse import sql_literal
 
 # expectation id -> (default severity, what it checks). Keys are what `quality.severity` may name.
@@ -27,7 +27,7 @@ EXPECTATIONS: dict[str, tuple[str, str]] = {
     "row_count": ("error", "the extract has at least quality.min_rows rows"),
     "types_parse": ("error", "at most quality.max_reject_share of the rows cannot be parsed (rejects)"),
     "cpr_valid": ("warning", "the CPR has 10 digits and starts with a real birth date (DDMMYY)"),
-    "status_known": ("warning", "the status is one the source declares under statuses"),
+    "status_known": ("error", "the status is one the source declares under statuses (else the run stops)"),
     "dates_ordered": ("warning", "start_date <= end_date"),
     "start_not_future": ("warning", "start_date is at most quality.future_years after the as-of date"),
     "case_id_unique": ("warning", "(source, case_id) is unique once exact duplicates count once"),
@@ -151,4 +151,4 @@ def build_suites(config: SourcesConfig, as_of: date, allow_drop: frozenset[str] 
 
 def _statuses(src: CaseSource) -> str:
     # a literal in a Great Expectations query (no parameters there); gate.py doubles its braces
-    return ", ".join(sql_literal(code.strip().lower()) for code in src.statuses)
+    return ", ".join(sql_literal(status_key(code)) for code in src.statuses)

@@ -2,7 +2,7 @@
 -- types in $filter_pairs, if any) runs on $as_of and started $months months $days days before
 -- $as_of ($strict: "more than"; else "at least").
 -- A spell is a gaps-and-islands merge of the citizen's periods in the department: cases active
--- on $as_of (counted up to $as_of) and cases that ended before $as_of (any status). Periods that
+-- on $as_of (counted up to $as_of) and cases that started and ended before $as_of (any status). Periods that
 -- overlap or touch (the next starts at most one day after the last ended) form one spell.
 with periods as (
     select cpr, source, case_id, start_date, $as_of::date as end_date
@@ -20,6 +20,7 @@ with periods as (
            or list_contains($filter_pairs::struct(department varchar, case_type varchar)[],
                             {'department': department, 'case_type': case_type}))
       and c.in_register and c.end_date < $as_of
+      and c.start_date is not null   -- a waiting-list row never started: no period
 ),
 
 reached as (
