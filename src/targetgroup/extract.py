@@ -101,7 +101,7 @@ def read_all(con: duckdb.DuckDBPyConnection, config: SourcesConfig) -> ExtractRe
             if resolved:
                 log.info("source %s: %s is a symbolic link to %s", extract.name, path, resolved)
             result.files.append(FileRead(extract.name, str(path), _sha256(path), path.stat().st_size,
-                                         counts.get(path.name, 0), resolved))
+                                         counts.get(path.name, 0), resolved=resolved))
     return result
 
 

@@ -32,20 +32,20 @@ def test_defaults_are_the_cli_defaults():
 
 
 def test_parameters_are_passed_through():
-    s = _make(rules="r.yaml", lang="en", allow_drop=["job", "buf"], memory_limit="2GB", threads=3,
+    s = _make(rules="odense", lang="en", allow_drop=["job", "buf"], memory_limit="2GB", threads=3,
               switch_rules=True)
     assert (s.rules, s.lang, s.allow_drop, s.memory_limit, s.threads, s.switch_rules) == \
-        (Path("r.yaml"), "en", ("job", "buf"), "2GB", 3, True)
+        (DEFAULT_RULES.parent / "odense.yaml", "en", ("job", "buf"), "2GB", 3, True)
 
 
 def test_the_environment_fills_what_the_parameters_leave_out(monkeypatch):
-    monkeypatch.setenv("TARGETGROUP_RULES", "env.yaml")
+    monkeypatch.setenv("TARGETGROUP_RULES", "furesoe")     # a rule set's name, as --rules takes
     monkeypatch.setenv("TARGETGROUP_ALLOW_DROP", " job, soc ,")
     monkeypatch.setenv("TARGETGROUP_LANG", "en")
     s = _make()
-    assert (s.rules, s.allow_drop, s.lang) == (Path("env.yaml"), ("job", "soc"), "en")
-    s = _make(rules="param.yaml", allow_drop=[], lang="da")        # a parameter wins, an empty list too
-    assert (s.rules, s.allow_drop, s.lang) == (Path("param.yaml"), (), "da")
+    assert (s.rules, s.allow_drop, s.lang) == (DEFAULT_RULES.parent / "furesoe.yaml", ("job", "soc"), "en")
+    s = _make(rules="halsnaes", allow_drop=[], lang="da")        # a parameter wins, an empty list too
+    assert (s.rules, s.allow_drop, s.lang) == (DEFAULT_RULES.parent / "halsnaes.yaml", (), "da")
 
 
 def test_threads_and_memory_limit_from_the_environment_reach_duckdb(monkeypatch):
