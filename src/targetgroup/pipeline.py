@@ -45,7 +45,7 @@ from targetgroup import register as flag_register
 from targetgroup import stage as stage_stage
 from targetgroup.config import SAMPLE_SOURCES, SourcesConfig, load_sources
 from targetgroup.deliver import actions as action_files
-from targetgroup.deliver import analyst, disclosure, excel, figures, html_report, reports, status
+from targetgroup.deliver import analyst, disclosure, excel, figures, html_report, outcomes, reports, status
 from targetgroup.deliver.files import make_private_dir, write_text
 from targetgroup.errors import RunError, RunInterrupted, TargetGroupError, internal
 from targetgroup.rules import DEFAULT_RULES, load_rules
@@ -383,6 +383,9 @@ def deliver(run: Run) -> dict[str, int]:
         make_private_dir(run.report_dir)
         status.load_history(con, settings.warehouse_path)
         status.build_courses(con, settings.as_of)
+        outcomes.load(con, settings.warehouse_path)
+        outcomes.compute(con, settings.as_of, run.run_id, run.config)
+        run.commit_steps.append(outcomes.store)
         changes = status.change_counts(con)
         run.summary.setdefault("flags", changes)
         run.progress("deliver: caseworker lists", "started")

@@ -19,7 +19,9 @@ sees constrains it:
   shown may be the first of all (total = new, ended = 0); across reports (consecutive in time),
   ended courses grow by the ended flags of the runs in between, ongoing courses by new - ended,
   and ended courses per duration never shrink. A run's size, new and ended are the same
-  unknowns in every report that shows them.
+  unknowns in every report that shows them;
+- outcomes (per cohort and horizon): followed <= cohort, departments 0 + 1 + 2+ = followed,
+  back in the group / benefit / education <= followed.
 
 For each protected cell (rounded or hidden) the smallest and largest value of the integer
 program (scipy.optimize.linprog with integrality, HiGHS) are its range. A cell is PINNED when
@@ -219,7 +221,7 @@ class _Problem:
 def _figures(report: Report, i: int, problem: _Problem) -> dict:
     """Register one report's published rows; returns its cells by kind for the relations."""
     cells: dict = {"series": [], "combo": [], "dept": [], "rule": [], "team": [], "duration": {}, "courses": {},
-                   "coord": {}}
+                   "coord": {}, "outcome": {}}
     for row in report.rows.itertuples(index=False):
         b, g, s = row.breakdown, row.group, row.subgroup
         if b in SERIES:
@@ -241,6 +243,8 @@ def _figures(report: Report, i: int, problem: _Problem) -> dict:
                 cells["courses"][g] = key
             elif b == "coordinators_by_courses":
                 cells["coord"][g] = key
+            elif b == "outcomes":
+                cells["outcome"][(g, s)] = key
         problem.publish(key, label, row.count, row.rounded_to)
     return cells
 
@@ -270,6 +274,7 @@ def _relations(report: Report, cells: dict, problem: _Problem) -> dict:
         problem.equal([coord["total"]], [coord[b] for b in COORD_WEIGHTS if b in coord])
     if ongoing and all(b in coord for b in COORD_WEIGHTS):
         problem.at_most({**{coord[b]: float(w) for b, w in COORD_WEIGHTS.items()}, ongoing: -1.0})
+    _outcome_relations(cells["outcome"], problem)
     runs: dict[str, dict] = {}
     for as_of, run_id, kind, key in cells["series"]:
         runs.setdefault(run_id, {"as_of": as_of})[kind] = key
@@ -286,6 +291,25 @@ def _relations(report: Report, cells: dict, problem: _Problem) -> dict:
                 problem.equal([now["total"]], [prev["total"], now["new"], now["ended"]], [1.0, 1.0, -1.0],
                               soft=f"size of run {now['as_of']} = previous size + new - ended")
     return {"series": series, "courses": cells["courses"], "duration": cells["duration"]}
+
+
+def _outcome_relations(cells: dict[tuple[str, str], tuple], problem: _Problem) -> None:
+    """Outcomes (deliver.outcomes): per cohort and horizon, followed <= cohort; departments
+    0 + 1 + 2+ = followed; back in the group, benefit and education each <= followed."""
+    for (group, sub), key in cells.items():
+        horizon, _, measure = sub.partition(":")
+        if measure != "followed":
+            continue
+        cohort = cells.get((group, "cohort"))
+        if cohort:
+            problem.at_most({key: 1.0, cohort: -1.0})
+        parts = [cells.get((group, f"{horizon}:departments_{b}")) for b in ("0", "1", "2p")]
+        if all(parts):
+            problem.equal([key], parts)
+        for other in ("back_in_group", "benefit", "education"):
+            part = cells.get((group, f"{horizon}:{other}"))
+            if part:
+                problem.at_most({part: 1.0, key: -1.0})
 
 
 def _across(before: Report, after: Report, b: dict, a: dict, problem: _Problem) -> None:

@@ -23,6 +23,7 @@ import pandas as pd
 from targetgroup.deliver import audit as disclosure_audit
 from targetgroup.deliver.disclosure import BASE, Published, cell_name, protect
 from targetgroup.deliver.files import write_csv
+from targetgroup.deliver.outcomes import cells as outcome_cells
 from targetgroup.errors import InputError
 from targetgroup.warehouse import run_sql
 
@@ -32,7 +33,7 @@ STATES = ("ongoing", "ended")
 # names of the figures in leadership_counts.csv
 CSV_BREAKDOWNS = {"combo": "department_combination", "dept": "department", "rule": "rule",
                   "duration": "course_duration", "courses": "courses", "team": "ongoing_courses_by_team",
-                  "coord": "coordinators_by_courses"}
+                  "coord": "coordinators_by_courses", "outcome": "outcomes"}
 
 
 @dataclass
@@ -112,6 +113,14 @@ def collect(con: duckdb.DuckDBPyConnection, run_id: str, as_of: date, changes: d
     counts.update({("coord", b): coord.get(b, 0) for b in COORD_BUCKETS})
     counts[("coord", "total")] = sum(coord.values())
     relations.append([("coord", "total"), *fig.keys["coord"]])
+
+    # outcomes after a course ends (deliver.outcomes; only when the run computed them)
+    if con.execute("select count(*) from duckdb_tables() where table_name = 'oc_measures' and temporary").fetchone()[0]:
+        found, fig.keys["outcome"], ties = outcome_cells(con, as_of)
+        counts.update(found)
+        relations.extend([total, *parts] for kind, total, parts in ties if kind == "eq")
+    else:
+        fig.keys["outcome"] = []
 
     first = con.execute("select run_id from hist_runs order by as_of, started_at, run_id limit 1").fetchone()
     first = first[0] if first else run_id

@@ -153,6 +153,31 @@ TEXTS: dict[str, tuple[str, str]] = {
     "coordinators": ("Tovholdere", "Coordinators"),
     "courses": ("Forløb", "Courses"),
     "generated": ("Dannet af targetgroup", "Made by targetgroup"),
+    # outcomes after a course ends (docs/outcomes.md)
+    "sec_outcomes": ("Udfald efter forløb", "Outcomes"),
+    "outcomes_note": ("Borgere fulgt 3, 6 og 12 måneder efter, at et forløb sluttede (kohorte = kvartalet, forløbet "
+                      "sluttede i). Sammenligningsgruppen er borgere, der opfyldte en regel, men hvis markering en "
+                      "sagsbehandler fjernede, eller som ikke gav samtykke. Tallene beskriver; de viser ikke, hvad "
+                      "forløbet har gjort: grupperne er ikke ens fra starten. Et tidspunkt vises først, når hele "
+                      "kvartalet har nået det.",
+                      "Citizens followed 3, 6 and 12 months after a course ended (cohort = the quarter it ended in). "
+                      "The comparison group: citizens who met a rule but whose flag a caseworker removed, or who did "
+                      "not give consent. The figures describe; they do not show what the course achieved: the groups "
+                      "differ from the start. A horizon is shown once the whole quarter has reached it."),
+    "outcomes_none": ("Ingen afsluttede forløb endnu.", "No ended courses yet."),
+    "oc_ended": ("Afsluttede forløb", "Ended courses"),
+    "oc_comparison": ("Sammenligningsgruppe (beskrivende)", "Comparison group (descriptive)"),
+    "oc_cohort": ("Kohorte", "Cohort"),
+    "oc_after": ("Efter", "After"),
+    "oc_months": ("{n} mdr.", "{n} months"),
+    "oc_size": ("Antal", "Size"),
+    "oc_followed": ("Fulgt (bor her)", "Followed (resident)"),
+    "oc_back_in_group": ("I målgruppen igen", "Back in target group"),
+    "oc_departments_0": ("0 forv.", "0 depts"),
+    "oc_departments_1": ("1 forv.", "1 dept"),
+    "oc_departments_2p": ("2+ forv.", "2+ depts"),
+    "oc_benefit": ("På ydelse", "On a benefit"),
+    "oc_education": ("I uddannelse/vejledning", "In education/guidance"),
     "rule_set": ("regelsæt", "rule set"),
 }
 
