@@ -142,3 +142,18 @@ def test_the_first_run_s_new_is_its_size():
             ("rule", "r1", "", "400")]
     result = audit([report(rows, run=RUN_A, rounded=5)])
     assert ranges(result)["total of run 2026-10-01"] == (401, 404) and not result.passed
+
+
+def test_outcome_relations_pin_a_follow_up_count_that_its_cohort_bounds():
+    # cohort shown 0 (0..4), followed shown 5 (1..9): followed <= cohort leaves 1..4, pinned;
+    # the departments split (0 + 1 + 2+ = followed, all shown 0) pins it as well
+    rows = [("total", "all", "", "10"), ("outcomes", "ended:2026Q1", "cohort", "0"),
+            ("outcomes", "ended:2026Q1", "3m:followed", "5"), ("outcomes", "ended:2026Q1", "3m:back_in_group", "5"),
+            ("outcomes", "ended:2026Q1", "3m:departments_0", "5"), ("outcomes", "ended:2026Q1", "3m:departments_1", "0"),
+            ("outcomes", "ended:2026Q1", "3m:departments_2p", "0"), ("outcomes", "ended:2026Q1", "3m:benefit", "0"),
+            ("outcomes", "ended:2026Q1", "3m:education", "0")]
+    found = ranges(audit([report(rows, rounded=5)]))
+    assert found["outcomes ended:2026Q1 3m:followed"] == (1, 4)
+    assert found["outcomes ended:2026Q1 3m:back_in_group"] == (1, 4)   # 1..9 and <= followed
+    alone = [r for r in rows if r[2] in ("3m:followed",)] + [("total", "all", "", "10")]
+    assert ranges(audit([report(alone, rounded=5)]))["outcomes ended:2026Q1 3m:followed"] == (1, 9)

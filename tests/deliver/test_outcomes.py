@@ -140,3 +140,42 @@ def test_relations_tie_the_parts_to_their_totals(history):
             assert counts[total] == sum(counts[p] for p in parts)
         else:
             assert all(counts[p] <= counts[total] for p in parts)
+
+
+@pytest.mark.slow
+def test_three_runs_store_the_course_end_and_publish_its_outcome(tmp_path, monkeypatch):
+    """The tiny municipality: 0101800001's SOC case ends on 2026-11-01, so the flag of the
+    2026-11-01 run ends on 2026-12-01; on 2027-03-31 (3 months on, the whole of 2026Q4 reached)
+    the citizen has one active case, a jobcentre benefit, and no flag."""
+    import pandas as pd
+
+    from conftest import SOURCES_YAML, write_municipality
+    from targetgroup.deliver import analyst
+    from targetgroup.pipeline import RunSettings, run_pipeline
+
+    monkeypatch.setenv(analyst.ENV_KEY, "outcomes-test-key-0123456789abcdef")
+    sources = write_municipality(tmp_path / "input", **{"sources.yaml": SOURCES_YAML.replace(
+        "departments:", "outcomes: {benefit_case_types: [Aktivitetsparat kontanthjælp]}\ndepartments:", 1)})
+    out = tmp_path / "out"
+    for day in ("2026-11-01", "2026-12-01", "2027-03-31"):
+        run = run_pipeline(RunSettings(sources=sources, as_of=date.fromisoformat(day), out=out))
+    con = duckdb.connect(str(out / "warehouse.duckdb"), read_only=True)
+    try:
+        index = con.execute("select cohort, kind, cpr, index_date from outcome_index").fetchall()
+        seen = con.execute("""select as_of, resident, flagged, departments, benefit, education
+                              from outcome_followup order by as_of""").fetchall()
+    finally:
+        con.close()
+    assert index == [("ended", "course_ended", "0101800001", date(2026, 12, 1))]
+    assert seen == [(date(2026, 12, 1), True, False, 1, True, False),
+                    (date(2027, 3, 31), True, False, 1, True, False)]
+    counts = pd.read_csv(run.report_dir / "leadership_counts.csv", dtype=str, keep_default_na=False)
+    rows = counts[counts["breakdown"] == "outcomes"]
+    assert set(rows["group"]) == {"ended:2026Q4"}
+    assert set(rows["subgroup"]) == {"cohort", *(f"3m:{m}" for m in outcomes.MEASURES)}
+    assert all(v == "•" or int(v) % 5 == 0 for v in rows["count"]) and set(rows["rounded_to"]) == {"5"}
+    parquet = pd.read_parquet(run.report_dir / "analyst" / "counts.parquet")
+    published = parquet[parquet["figure"] == "outcome"]
+    assert len(published) == len(rows)
+    html = run.summary["report_html"].read_text(encoding="utf-8")
+    assert "Udfald efter forløb" in html and "2026Q4" in html and "0101800001" not in html
