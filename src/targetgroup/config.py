@@ -186,7 +186,8 @@ class SourcesConfig(_Strict):
     `suppressions` (optional) is the folder of the departments' removal files (CSV);
     `consents` (optional) the folder of the departments' consent records (CSV, docs/consent.md);
     `disclosure` (optional) the disclosure policy (`Disclosure`);
-    `outcomes` (optional) the benefit and education case types (`Outcomes`).
+    `outcomes` (optional) the benefit and education case types (`Outcomes`);
+    `coordinators` (optional) the folder of the departments' coordinator records (CSV, docs/coordinators.md).
     """
 
     departments: dict[FileCode, Department]
@@ -195,6 +196,7 @@ class SourcesConfig(_Strict):
     markings: list[MarkingSource] = []
     suppressions: PathText | None = None
     consents: PathText | None = None
+    coordinators: PathText | None = None
     disclosure: Disclosure = Disclosure()
     quality: Quality = Quality()
     outcomes: Outcomes = Outcomes()

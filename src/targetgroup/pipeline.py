@@ -37,7 +37,7 @@ from pathlib import Path
 
 import duckdb
 
-from targetgroup import consent
+from targetgroup import consent, coordinators
 from targetgroup import extract as extract_stage
 from targetgroup import interrupts, privacy, reader, runfolder
 from targetgroup import manifest as run_manifest
@@ -321,6 +321,9 @@ def identify(run: Run) -> dict[str, int]:
         folder = run.config.base / run.config.consents if run.config.consents else None
         run.summary["consents_imported"] = consent.import_files(run.con, run.config, folder,
                                                                 run.settings.warehouse_path)
+        folder = run.config.base / run.config.coordinators if run.config.coordinators else None
+        run.summary["coordinators_imported"] = coordinators.import_files(run.con, run.config, folder,
+                                                                         run.settings.warehouse_path)
         rule_counts.update(evaluate(run.con, loaded, run.config, run.settings.as_of, run.settings.warehouse_path))
     run.timed("identify", work)
     counts = dict(zip(("active_cases", "targets", "citizens_flagged"), run.con.execute(
@@ -330,6 +333,7 @@ def identify(run: Run) -> dict[str, int]:
                              "rules": [r.id for r in loaded.rules.rules], "counts": rule_counts}
     run.commit_steps.append(store_history(run.run_id, run.settings.as_of))
     run.commit_steps.append(consent.store_step)
+    run.commit_steps.append(coordinators.store_step)
     run.commit_steps.append(store_family_key)
     run.progress("identify", f"{counts['citizens_flagged']:,} citizens in the target group")
     return counts

@@ -7,6 +7,7 @@ One module per command group registers its commands on `app`:
     cli/validate.py  validate (the quality gate alone)
     cli/disclosure.py audit-disclosure (leadership figures against differencing)
     cli/backfill.py  backfill (dated snapshots in order into one warehouse)
+    cli/coordinator.py coordinator (a course's recorded coordinator and handovers)
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ from targetgroup.cli import validate as _validate  # noqa: E402,F401
 from targetgroup.cli import disclosure as _disclosure  # noqa: E402,F401
 from targetgroup.cli import consent as _consent  # noqa: E402,F401
 from targetgroup.cli import backfill as _backfill  # noqa: E402,F401
+from targetgroup.cli import coordinator as _coordinator  # noqa: E402,F401
 
 
 def entry() -> None:

@@ -20,6 +20,7 @@ sees constrains it:
   ended courses grow by the ended flags of the runs in between, ongoing courses by new - ended,
   and ended courses per duration never shrink. A run's size, new and ended are the same
   unknowns in every report that shows them;
+- ongoing courses = sum over where their coordinator comes from (recorded, guessed, none);
 - outcomes (per cohort and horizon): followed <= cohort, departments 0 + 1 + 2+ = followed,
   back in the group / benefit / education <= followed.
 
@@ -221,7 +222,7 @@ class _Problem:
 def _figures(report: Report, i: int, problem: _Problem) -> dict:
     """Register one report's published rows; returns its cells by kind for the relations."""
     cells: dict = {"series": [], "combo": [], "dept": [], "rule": [], "team": [], "duration": {}, "courses": {},
-                   "coord": {}, "outcome": {}}
+                   "coord": {}, "outcome": {}, "coord_source": {}}
     for row in report.rows.itertuples(index=False):
         b, g, s = row.breakdown, row.group, row.subgroup
         if b in SERIES:
@@ -245,6 +246,8 @@ def _figures(report: Report, i: int, problem: _Problem) -> dict:
                 cells["coord"][g] = key
             elif b == "outcomes":
                 cells["outcome"][(g, s)] = key
+            elif b == "courses_by_coordinator_source":
+                cells["coord_source"][g] = key
         problem.publish(key, label, row.count, row.rounded_to)
     return cells
 
@@ -272,6 +275,8 @@ def _relations(report: Report, cells: dict, problem: _Problem) -> dict:
     coord = cells["coord"]
     if "total" in coord:
         problem.equal([coord["total"]], [coord[b] for b in COORD_WEIGHTS if b in coord])
+    if ongoing and cells["coord_source"]:
+        problem.equal([ongoing], list(cells["coord_source"].values()))
     if ongoing and all(b in coord for b in COORD_WEIGHTS):
         problem.at_most({**{coord[b]: float(w) for b, w in COORD_WEIGHTS.items()}, ongoing: -1.0})
     _outcome_relations(cells["outcome"], problem)

@@ -30,10 +30,12 @@ from targetgroup.warehouse import run_sql
 DURATIONS = ("dur_lt3m", "dur_3_6m", "dur_6_12m", "dur_1_2y", "dur_ge2y")
 COORD_BUCKETS = ("coord_1", "coord_2", "coord_3_4", "coord_5p")
 STATES = ("ongoing", "ended")
+COORD_SOURCES = ("recorded", "guessed", "none")
 # names of the figures in leadership_counts.csv
 CSV_BREAKDOWNS = {"combo": "department_combination", "dept": "department", "rule": "rule",
                   "duration": "course_duration", "courses": "courses", "team": "ongoing_courses_by_team",
-                  "coord": "coordinators_by_courses", "outcome": "outcomes"}
+                  "coord": "coordinators_by_courses", "outcome": "outcomes",
+                  "coord_source": "courses_by_coordinator_source"}
 
 
 @dataclass
@@ -113,6 +115,10 @@ def collect(con: duckdb.DuckDBPyConnection, run_id: str, as_of: date, changes: d
     counts.update({("coord", b): coord.get(b, 0) for b in COORD_BUCKETS})
     counts[("coord", "total")] = sum(coord.values())
     relations.append([("coord", "total"), *fig.keys["coord"]])
+    found_source = {r.grp: int(r.n) for r in frame[frame["figure"] == "coord_source"].itertuples()}
+    fig.keys["coord_source"] = [("coord_source", s) for s in COORD_SOURCES]
+    counts.update({("coord_source", s): found_source.get(s, 0) for s in COORD_SOURCES})
+    relations.append([("courses", "ongoing"), *fig.keys["coord_source"]])
 
     # outcomes after a course ends (deliver.outcomes; only when the run computed them)
     if con.execute("select count(*) from duckdb_tables() where table_name = 'oc_measures' and temporary").fetchone()[0]:

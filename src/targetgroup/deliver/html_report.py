@@ -115,8 +115,13 @@ def render(fig: Figures, lang: str = "da", dept_names: dict[str, str] | None = N
     sections.append(_section(t("sec_team"), *_bars(fig, fig.keys["team"], team_labels, t("sec_team"), lang,
                                                    total=("courses", "ongoing"))))
     coord_labels = [t(k[1]) for k in fig.keys["coord"]]
-    sections.append(_section(t("sec_coord"), *_bars(fig, fig.keys["coord"], coord_labels, t("sec_coord"), lang,
-                                                    total=("coord", "total")), wide=False, note=t("coord_note")))
+    chart, table = _bars(fig, fig.keys["coord"], coord_labels, t("sec_coord"), lang, total=("coord", "total"))
+    sources = fig.keys.get("coord_source", [])
+    if sources:
+        table += _table(lang, [t("coord_source"), t("courses")],
+                        [[t(f"coord_{k[1]}"), fig.show(k)] for k in sources],
+                        [t("total"), fig.show(("courses", "ongoing"))])
+    sections.append(_section(t("sec_coord"), chart, table, wide=False, note=t("coord_note")))
 
     sections.append(_outcomes(fig, lang))
 

@@ -127,10 +127,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sec_duration": ("Varighed af sammenhængende forløb", "Duration of coordinated courses"),
     "sec_team": ("Igangværende forløb pr. team (tovholderens team)", "Ongoing courses per team (the coordinator's team)"),
     "sec_coord": ("Tovholdere efter antal forløb", "Coordinators by number of courses"),
-    "coord_note": ("Tovholder = sagsbehandleren i den forvaltning, der har haft borgeren længst blandt dem bag "
-                   "markeringen (tidligste startdato for en aktiv sag; ved lighed forvaltningskoden).",
-                   "Coordinator = the caseworker in the department that has served the citizen longest among "
-                   "those behind the flag (earliest start of an active case; ties by department code)."),
+    "coord_note": ("Tovholder = den tovholder, en sagsbehandler har registreret for forløbet (targetgroup "
+                   "coordinator eller afdelingens fil). Kun hvor ingen er registreret, gættes der: sagsbehandleren i "
+                   "den forvaltning, der har haft borgeren længst blandt dem bag markeringen (tidligste startdato "
+                   "for en aktiv sag; ved lighed forvaltningskoden). Tabellen viser, hvor mange der er gættet.",
+                   "Coordinator = the coordinator a caseworker recorded for the course (targetgroup coordinator or "
+                   "the department's file). Only where none is recorded is it guessed: the caseworker in the "
+                   "department that has served the citizen longest among those behind the flag (earliest start "
+                   "of an active case; ties by department code). The table shows how many are guessed."),
+    "coord_source": ("Tovholder", "Coordinator"),
+    "coord_recorded": ("registreret", "recorded"),
+    "coord_guessed": ("gættet (ingen registreret)", "guessed (none recorded)"),
+    "coord_none": ("ingen fundet", "none found"),
     "ongoing": ("Igangværende", "Ongoing"),
     "ended_courses": ("Afsluttede", "Ended"),
     "total": ("I alt", "Total"),
