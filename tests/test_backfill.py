@@ -91,3 +91,39 @@ def test_backfill_commits_one_run_per_snapshot_in_order_and_stops_at_a_bad_one(t
     assert again.exit_code == 1 and "back in time" in again.output
     resumed = runner.invoke(app, [*args, "--resume"])
     assert resumed.exit_code == 1 and "Skipped 2 date(s)" in resumed.output
+
+
+@pytest.mark.slow
+def test_outputs_last_commits_every_snapshot_alike_and_writes_deliverables_only_for_the_last(tmp_path):
+    """`--outputs last`: the register and ledger are what `--outputs all` leaves, but only the
+    last snapshot's folder has lists, a report and its audit."""
+    history = tmp_path / "history"
+    days = generate_history(history, months=12, citizens=500, seed=3, end=date(2026, 11, 1))[:2]
+    stored = {}
+    for mode in ("all", "last"):
+        out = tmp_path / mode
+        result = CliRunner().invoke(app, ["backfill", "--from", days[0].isoformat(), "--to", days[1].isoformat(),
+                                          "--sources", str(history / "{date}" / "sources.yaml"),
+                                          "--out", str(out), "--outputs", mode, "--quiet"])
+        assert result.exit_code == 0, result.output
+        con = duckdb.connect(str(out / "warehouse.duckdb"), read_only=True)
+        try:
+            ledger = con.execute("select as_of, status, targets, citizens_flagged, flags_new, flags_continuing, "
+                                 "flags_ended, counts::varchar, report_dir from runs order by as_of").fetchall()
+            flags = con.execute("select * exclude (opened_run, closed_run) from flags order by all").fetchall()
+            actions = con.execute("select * exclude (run_id) from actions order by all").fetchall()
+            index = con.execute("select * exclude (run_id) from outcome_index order by all").fetchall()
+        finally:
+            con.close()
+        folders = [Path(row[-1]) for row in ledger]
+        stored[mode] = ([row[:-1] for row in ledger], flags, actions, index)
+        assert len(folders) == 2 and all((f / "manifest.json").is_file() for f in folders)
+        assert (folders[1] / "leadership_report.html").is_file() and list(folders[1].glob("flags_*.xlsx"))
+        written = sorted(p.name for p in folders[0].iterdir())
+        if mode == "all":
+            assert "leadership_report.html" in written
+        else:
+            assert not [n for n in written if n.startswith(("flags_", "leadership", "notices_", "exclusions"))], written
+            assert "history only" in (folders[0] / "manifest.json").read_text(encoding="utf-8")
+    assert stored["all"] == stored["last"]
+    assert stored["all"][1], "the series flags nobody: the comparison would prove nothing"

@@ -2,7 +2,7 @@
 
     plan(template, start, end, every="month", last_as_of=None, allow_gaps=False, resume=False)
         -> Plan (the dates with their sources files, and the dates skipped and why)
-    backfill(plan, base_settings, progress) -> list of committed runs
+    backfill(plan, base_settings, progress, outputs="all") -> list of committed runs
 
 Each snapshot is one ordinary run (`pipeline.run_pipeline`) with the snapshot's date as its
 as-of date: same quality gate, same register, one committed run each, and a failed snapshot
@@ -13,6 +13,11 @@ the snapshot date as YYYY-MM-DD, by plain text replacement into the path (never 
 str.format). A date whose sources file is missing is a gap: refused unless `allow_gaps`. A date
 on or before the warehouse's last committed as-of date is disorder: refused unless `resume`,
 which skips those dates (to finish an interrupted backfill).
+
+`outputs="last"` writes the deliverables (caseworker lists, notices, leadership report, analyst
+files) for the last snapshot only: every earlier snapshot is still one committed run into the
+register and its history (and writes its action files), but nobody acts on a past night's
+lists, and the report with its audit is most of a run's time. `backfill --sample` uses it.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from targetgroup.errors import ConfigError, RunError
 
 PLACEHOLDER = "{date}"
 EVERY = ("month", "week", "day")
+OUTPUTS = ("all", "last")
 
 
 @dataclass(frozen=True)
@@ -117,17 +123,21 @@ def last_committed(warehouse: Path) -> date | None:
 
 
 def backfill(series: Plan, base, progress: Callable[[date, int, int], None] | None = None,
-             stage_progress=None) -> list:
+             stage_progress=None, outputs: str = "all") -> list:
     """Run each snapshot of `series` with `base` (a pipeline.RunSettings) as its settings but
-    its own as-of date and sources file; return the runs. The first failure stops the backfill
-    (its exception propagates; the snapshots before it stay committed)."""
+    its own as-of date and sources file; return the runs. With `outputs="last"` only the last
+    snapshot writes deliverables (RunSettings.deliverables). The first failure stops the
+    backfill (its exception propagates; the snapshots before it stay committed)."""
     from targetgroup.pipeline import run_pipeline  # noqa: PLC0415
 
+    if outputs not in OUTPUTS:
+        raise ConfigError(f"unknown --outputs {outputs!r}", hint=f"use one of {', '.join(OUTPUTS)}")
     runs = []
     for number, (day, sources) in enumerate(series.runs, start=1):
         if progress:
             progress(day, number, len(series.runs))
-        run = run_pipeline(replace(base, as_of=day, sources=sources), stage_progress)
+        deliverables = base.deliverables and (outputs == "all" or number == len(series.runs))
+        run = run_pipeline(replace(base, as_of=day, sources=sources, deliverables=deliverables), stage_progress)
         runs.append(run)
         if run.interrupted:   # stopped by a signal after its commit: the later snapshots wait
             break

@@ -76,6 +76,10 @@ class RunSettings:
     store_extracts: bool = True
     allow_drop: tuple[str, ...] = ()
     switch_rules: bool = False
+    # False for a past night of a backfill (`backfill --outputs last`): the run is computed and
+    # committed as usual (register, history, outcomes, action files), but writes no caseworker
+    # lists, notices, leadership report or analyst files: nobody acts on a past night's lists
+    deliverables: bool = True
 
     @property
     def warehouse_path(self) -> Path:
@@ -395,6 +399,10 @@ def deliver(run: Run) -> dict[str, int]:
         run.progress("deliver: caseworker lists", "started")
         excel.prepare_rows(con, settings.as_of, settings.lang, {**status.old_rule_titles(con), **titles},
                            run.config.disclosure, departments, rules)
+        if not settings.deliverables:
+            run.manifest["deliverables"] = HISTORY_ONLY
+            _write_actions(run, rules)
+            return
         run.outputs.extend(excel.write_workbooks(con, departments, run.report_dir, settings.lang,
                                                  settings.as_of, rules).values())
         run.outputs.extend(reports.write_flag_lists(con, departments, run.report_dir, settings.lang).values())
@@ -424,11 +432,8 @@ def deliver(run: Run) -> dict[str, int]:
             run.manifest["analyst_outputs"] = {"written": True, "files": [f"analyst/{f.name}" for f in files]}
             run.commit_steps.append(analyst.store_pseudonyms)
         run.outputs.append(reports.write_exclusions(con, run.report_dir, settings.lang, rules))
-        reports.stamp_rules(run.report_dir / "quarantine.csv", rules)
+        _write_actions(run, rules)
         if "register" in run.summary:
-            run.outputs.extend(action_files.write_actions(con, run.config, run.report_dir,
-                                                          run_id=run.run_id, as_of=settings.as_of, rules=rules))
-            run.outputs.extend(action_files.write_reconcile(con, run.config, run.report_dir))
             run.outputs.extend(action_files.write_notices(con, departments, run.report_dir, settings.lang, rules))
     run.timed("deliver", work)
     run.summary["flag_changes_per_department"] = status.change_counts_per_department(con, departments)
@@ -440,6 +445,20 @@ def deliver(run: Run) -> dict[str, int]:
     run.progress("deliver", f"{flags['new']:,} new, {flags['continuing']:,} continuing, {flags['ended']:,} ended "
                             f"flags; {len(run.outputs)} files")
     return run.summary["flags_per_department"]
+
+
+HISTORY_ONLY = ("history only (backfill --outputs last): committed to the register, no lists, notices, "
+                "leadership report or analyst files")
+
+
+def _write_actions(run: Run, rules: tuple) -> None:
+    """The marking systems' action and reconcile files (written on every night: a robot applies
+    each night's changes in order)."""
+    reports.stamp_rules(run.report_dir / "quarantine.csv", rules)
+    if "register" in run.summary:
+        run.outputs.extend(action_files.write_actions(run.con, run.config, run.report_dir, run_id=run.run_id,
+                                                      as_of=run.settings.as_of, rules=rules))
+        run.outputs.extend(action_files.write_reconcile(run.con, run.config, run.report_dir))
 
 
 def _rule_titles(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:

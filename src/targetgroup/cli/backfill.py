@@ -25,6 +25,7 @@ def backfill(
     warehouse: Annotated[Optional[Path], typer.Option("--warehouse", help="DuckDB warehouse file; default OUT/warehouse.duckdb.")] = None,
     allow_gaps: Annotated[bool, typer.Option("--allow-gaps", help="Run the snapshots there are when some dates have none.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Skip the dates the warehouse already has a committed run for.")] = False,
+    outputs: Annotated[Optional[str], typer.Option("--outputs", help="Write lists, report and analyst files for 'all' snapshots or only the 'last' (earlier ones are still committed runs); default all, with --sample last.")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the lists and the report: da or en.")] = "da",
     threads: Annotated[Optional[int], typer.Option("--threads", help="DuckDB threads (default: all cores).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="One line per snapshot, no stage lines.")] = False,
@@ -36,6 +37,8 @@ def backfill(
 
     if lang not in ("da", "en"):
         raise typer.BadParameter("--lang must be da or en")
+    if outputs not in (None, *series.OUTPUTS):
+        raise typer.BadParameter("--outputs must be all or last")
     settings = RunSettings(rules=rules or DEFAULT_RULES, out=out, warehouse=warehouse, threads=threads, lang=lang)
     try:
         if sample is not None:
@@ -63,7 +66,8 @@ def backfill(
 
     progress = StageProgress(err, quiet=True)
     try:
-        runs = series.backfill(todo, settings, announce, progress)
+        runs = series.backfill(todo, settings, announce, progress,
+                               outputs=outputs or ("last" if sample is not None else "all"))
     except Exception as exc:  # noqa: BLE001
         progress.stop()
         err.print("The snapshots before the failed one are committed; fix it and rerun with --resume.")
