@@ -113,3 +113,34 @@ def test_dead_and_moved_citizens_are_listed_as_exclusions(evaluate_rules):
     con = evaluate_rules(person_rule("{kind: departments, at_least: 2}"), people, cases, D)
     assert flagged(con) == {"0101800002"}
     assert con.execute("select rule_id, cpr, reason_code from exclusions").fetchall() == [("*", "0101800001", "DEAD")]
+
+
+def test_duration_started_within_is_inflow_into_a_new_spell_from_d_minus_n_to_d(evaluate_rules):
+    # D = 2026-11-01; D - 30 days = 2026-10-02
+    people = [person(f"010180000{i}", "1980-01-01") for i in range(1, 8)]
+    cases = [case("0101800001", "JOB", "2026-10-02", case_type=ACT),            # exactly 30 days before D
+             case("0101800002", "JOB", "2026-10-01", case_type=ACT),            # 31 days: not new
+             case("0101800003", "JOB", D, case_type=ACT),                       # starts on D
+             # a new case id right after a closed one: the spell began in 2024, not new
+             case("0101800004", "JOB", "2024-01-01", "2026-10-19", case_type=ACT, active=False),
+             case("0101800004", "JOB", "2026-10-20", case_type=ACT),
+             case("0101800005", "JOB", "2026-10-15", case_type="Jobparat kontanthjælp"),  # another type
+             case("0101800006", "JOB", "2026-10-15", "2026-10-25", case_type=ACT, active=False),  # ended
+             case("0101800007", "SOC", "2026-10-15")]                          # another department
+    rule = person_rule(f"{{kind: duration, department: JOB, case_types: [{ACT}], started_within: {{days: 30}}}}")
+    con = evaluate_rules(rule, people, cases, D)
+    assert flagged(con) == {"0101800001", "0101800003"}
+    assert con.execute("select distinct reason_codes from targets").fetchall() == [(["SPELL_JOB_NEW_30D"],)]
+    # days: 0 is the cases that started on D itself
+    rule = person_rule(f"{{kind: duration, department: JOB, case_types: [{ACT}], started_within: {{days: 0}}}}")
+    assert flagged(evaluate_rules(rule, people, cases, D)) == {"0101800003"}
+
+
+def test_explain_names_the_started_within_bound():
+    from targetgroup.rules.explain import _describe
+    from targetgroup.rules.model import DurationCondition
+
+    cond = DurationCondition(kind="duration", department="JOB", case_types=[ACT], started_within={"days": 30})
+    assert _describe(cond) == f"duration: JOB {ACT}, started within 30d"
+    assert _describe(DurationCondition(kind="duration", department="JOB", case_types=[ACT], more_than="8y")) == \
+        f"duration: JOB {ACT}, more than 8y"

@@ -38,8 +38,9 @@ def condition_code(cond: object, config: SourcesConfig) -> str:
     if isinstance(cond, m.CaseTypeCondition):
         return f"CASETYPE_{cond.department}"
     if isinstance(cond, m.DurationCondition):
-        op = "GT" if cond.more_than is not None else "GE"
-        return f"SPELL_{cond.department}_{op}_{(cond.more_than or cond.at_least).code}"
+        bound, period = cond.bound
+        op = {"gt": "GT", "ge": "GE", "within": "NEW"}[bound]
+        return f"SPELL_{cond.department}_{op}_{period.code}"
     if isinstance(cond, m.AgeCondition):
         if cond.max is None:
             return f"AGE_GE_{cond.min}"
@@ -62,9 +63,9 @@ def condition_sql(cond: object, config: SourcesConfig) -> tuple[str, dict[str, o
         return template("case_type"), {"department": cond.department, "case_types": list(cond.case_types),
                                        "code": condition_code(cond, config)}
     if isinstance(cond, m.DurationCondition):
-        period = cond.more_than or cond.at_least
+        bound, period = cond.bound
         return template("duration"), {"department": cond.department, "months": int(period.total_months),
-                                      "days": int(period.days), "strict": cond.more_than is not None,
+                                      "days": int(period.days), "bound": bound,
                                       "code": condition_code(cond, config),
                                       **case_filter({cond.department: cond.case_types})}
     if isinstance(cond, m.AgeCondition):
