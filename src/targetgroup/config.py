@@ -37,7 +37,7 @@ CASE_FIELDS_REQUIRED = ("cpr", "case_id", "status", "start_date")
 CASE_FIELDS_OPTIONAL = ("case_type", "end_date", "caseworker", "team", "consent")
 PERSON_FIELDS_REQUIRED = ("cpr", "birth_date")
 PERSON_FIELDS_OPTIONAL = ("name", "household_id", "mother_cpr", "father_cpr", "death_date",
-                          "moved_away_date", "protected")
+                          "moved_away_date", "protected", "area")
 MARKING_FIELDS_REQUIRED = ("cpr",)
 MARKING_FIELDS_OPTIONAL = ("marking_code", "start_date", "end_date")
 ENCODINGS = ("utf-8", "latin-1", "cp1252")

@@ -144,3 +144,29 @@ def test_explain_names_the_started_within_bound():
     assert _describe(cond) == f"duration: JOB {ACT}, started within 30d"
     assert _describe(DurationCondition(kind="duration", department="JOB", case_types=[ACT], more_than="8y")) == \
         f"duration: JOB {ACT}, more than 8y"
+
+
+AREA_SOURCES = {"sources.yaml": __import__("conftest").SOURCES_YAML.replace(
+    "moved_away_date: moved}", "moved_away_date: moved, area: omraade}")}
+
+
+def test_area_in_a_list_of_codes_compared_case_insensitively(tmp_path):
+    from rule_data import Evaluator
+
+    evaluate_area = Evaluator(tmp_path, **AREA_SOURCES)
+    people = [person("0101800001", "1980-01-01", area="VOLLSMOSE"), person("0101800002", "1980-01-01", area="vollsmose"),
+              person("0101800003", "1980-01-01", area="BAKKEN"), person("0101800004", "1980-01-01"),
+              person("0101800005", "1980-01-01", area="VOLLSMOSE", died="2026-10-01")]
+    con = evaluate_area(person_rule("{kind: area, in: [Vollsmose, Skovparken]}"), people, [], D)
+    assert flagged(con) == {"0101800001", "0101800002"}
+    assert con.execute("select distinct reason_codes from targets").fetchall() == [(["AREA"],)]
+    # a value that would be SQL if it were pasted into the text is one more code to compare
+    con = evaluate_area(person_rule("{kind: area, in: [\"x') or true or ('\"]}"), people, [], D)
+    assert flagged(con) == set()
+
+
+def test_the_new_reason_codes_have_words():
+    from targetgroup.deliver.texts import reason_text
+
+    assert reason_text("SPELL_JOB_NEW_30D", "en") == "a new spell in JOB within the last 30 days"
+    assert reason_text("AREA", "da") == "bor i et af reglens områder"

@@ -49,6 +49,8 @@ def condition_code(cond: object, config: SourcesConfig) -> str:
         return f"AGE_{cond.min}_{cond.max}"
     if isinstance(cond, m.PersistenceCondition):
         return f"PERSISTENT_{cond.runs}_RUNS"
+    if isinstance(cond, m.AreaCondition):
+        return "AREA"
     raise TypeError(type(cond).__name__)  # age_transition codes are built per age in SQL
 
 
@@ -72,6 +74,9 @@ def condition_sql(cond: object, config: SourcesConfig) -> tuple[str, dict[str, o
         return template("age"), {"min": int(cond.min if cond.min is not None else 0),
                                  "max": int(cond.max if cond.max is not None else 200),
                                  "code": condition_code(cond, config)}
+    if isinstance(cond, m.AreaCondition):
+        return template("area"), {"areas": sorted({a.strip().lower() for a in cond.in_}),
+                                  "code": condition_code(cond, config)}
     if isinstance(cond, m.AgeTransitionCondition):
         ages = [{"months": int(a.total_months), "days": int(a.days), "code": a.code} for a in cond.ages]
         return template("age_transition"), {"ages": ages, "within_days": int(cond.within_days)}

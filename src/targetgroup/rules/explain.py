@@ -186,6 +186,8 @@ def _describe(cond) -> str:
         return f"{kind}: {cond.department} {', '.join(cond.case_types)}{extra}".rstrip()
     if kind == "age":
         return f"age: {cond.min if cond.min is not None else 0}-{cond.max if cond.max is not None else ''}"
+    if kind == "area":
+        return f"area: in {', '.join(cond.in_)}"
     if kind == "age_transition":
         return f"age_transition: {', '.join(a.code.lower() for a in cond.ages)} within {cond.within_days} days"
     return f"persistence: {cond.runs} consecutive as-of dates"

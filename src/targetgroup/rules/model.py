@@ -144,6 +144,16 @@ class AgeTransitionCondition(_Strict):
         lambda v: [_period(x) for x in v] if isinstance(v, list) else v)
 
 
+class AreaCondition(_Strict):
+    """The citizen's area or address code (the person extract's `area` column) is one of `in`;
+    compared trimmed and case-insensitively."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    kind: Literal["area"]
+    in_: list[Code] = Field(alias="in", min_length=1)
+
+
 class PersistenceCondition(_Strict):
     """The rule's other conditions held on this run and on the `runs - 1` committed runs before."""
 
@@ -153,10 +163,10 @@ class PersistenceCondition(_Strict):
 
 Condition = Annotated[
     Union[DepartmentsCondition, CaseTypeCondition, DurationCondition, AgeCondition,
-          AgeTransitionCondition, PersistenceCondition],
+          AgeTransitionCondition, AreaCondition, PersistenceCondition],
     Field(discriminator="kind"),
 ]
-CONDITION_KINDS = ("departments", "case_type", "duration", "age", "age_transition", "persistence")
+CONDITION_KINDS = ("departments", "case_type", "duration", "age", "age_transition", "area", "persistence")
 
 
 class Family(_Strict):
