@@ -179,6 +179,14 @@ class Outcomes(_Strict):
     education_case_types: list[str] = []
 
 
+class Caseload(_Strict):
+    """The optional `caseload:` section: the planned number of ongoing courses one caseworker
+    (as coordinator) and one team can hold; the leadership report sets the counts against it."""
+
+    capacity_per_caseworker: int | None = Field(default=None, ge=1, le=10_000)
+    capacity_per_team: int | None = Field(default=None, ge=1, le=100_000)
+
+
 class SourcesConfig(_Strict):
     """The whole sources file. `base` is the folder relative paths are resolved against.
 
@@ -187,7 +195,8 @@ class SourcesConfig(_Strict):
     `consents` (optional) the folder of the departments' consent records (CSV, docs/consent.md);
     `disclosure` (optional) the disclosure policy (`Disclosure`);
     `outcomes` (optional) the benefit and education case types (`Outcomes`);
-    `coordinators` (optional) the folder of the departments' coordinator records (CSV, docs/coordinators.md).
+    `coordinators` (optional) the folder of the departments' coordinator records (CSV, docs/coordinators.md);
+    `caseload` (optional) the capacity per caseworker and per team (`Caseload`).
     """
 
     departments: dict[FileCode, Department]
@@ -200,6 +209,7 @@ class SourcesConfig(_Strict):
     disclosure: Disclosure = Disclosure()
     quality: Quality = Quality()
     outcomes: Outcomes = Outcomes()
+    caseload: Caseload = Caseload()
     file: Path = Path("sources.yaml")
     base: Path = Path(".")
 

@@ -409,7 +409,9 @@ def deliver(run: Run) -> dict[str, int]:
         run.manifest["list_rows_per_department"] = reports.list_rows(con, departments)
         run.progress("deliver: leadership report", "started")
         fig = figures.collect(con, run.run_id, settings.as_of, run.summary["flags"],
-                              disclosure.rounding_key(settings.warehouse_path), out=settings.out)
+                              disclosure.rounding_key(settings.warehouse_path), out=settings.out,
+                              capacity=(run.config.caseload.capacity_per_caseworker,
+                                        run.config.caseload.capacity_per_team))
         run.manifest["disclosure"] = figures.disclosure_summary(fig)
         if not fig.safe:
             run.summary["warnings"] = [*run.summary.get("warnings", []), figures.AUDIT_WARNING]

@@ -157,3 +157,22 @@ def test_outcome_relations_pin_a_follow_up_count_that_its_cohort_bounds():
     assert found["outcomes ended:2026Q1 3m:back_in_group"] == (1, 4)   # 1..9 and <= followed
     alone = [r for r in rows if r[2] in ("3m:followed",)] + [("total", "all", "", "10")]
     assert ranges(audit([report(alone, rounded=5)]))["outcomes ended:2026Q1 3m:followed"] == (1, 9)
+
+
+def test_caseload_relations_bound_the_coordinators_over_and_within_capacity():
+    # ongoing courses 0 (0..4), coordinators 0 (0..4), within 5 (1..9), over 0 (0..4), capacity 20:
+    # over + within = coordinators <= 4 -> within 1..4 (pinned); 21*over + within <= 4 -> over = 0
+    rows = [("total", "all", "", "10"), ("courses", "ongoing", "", "0"), ("coordinators_by_courses", "total", "", "0"),
+            *[("coordinators_by_courses", b, "", "0") for b in ("coord_1", "coord_2", "coord_3_4", "coord_5p")],
+            ("caseload_against_capacity", "caseworkers_over", "capacity_20", "0"),
+            ("caseload_against_capacity", "caseworkers_within", "capacity_20", "5")]
+    found = ranges(audit([report(rows, rounded=5)]))
+    assert found["caseload_against_capacity caseworkers_within capacity_20"] == (1, 4)
+    assert found["caseload_against_capacity caseworkers_over capacity_20"] == (0, 0)
+    # coordinators shown 10 (6..14), 5+ shown 5 (1..9), over shown 10 (6..14), capacity 4:
+    # each coordinator over 4 holds 5+ courses, so over <= c5p <= 9 -> over 6..9
+    rows = [("total", "all", "", "10"), ("courses", "ongoing", "", "100"), ("coordinators_by_courses", "total", "", "10"),
+            ("coordinators_by_courses", "coord_5p", "", "5"),
+            ("caseload_against_capacity", "caseworkers_over", "capacity_4", "10"),
+            ("caseload_against_capacity", "caseworkers_within", "capacity_4", "0")]
+    assert ranges(audit([report(rows, rounded=5)]))["caseload_against_capacity caseworkers_over capacity_4"] == (6, 9)

@@ -22,7 +22,10 @@ sees constrains it:
   unknowns in every report that shows them;
 - ongoing courses = sum over where their coordinator comes from (recorded, guessed, none);
 - outcomes (per cohort and horizon): followed <= cohort, departments 0 + 1 + 2+ = followed,
-  back in the group / benefit / education <= followed.
+  back in the group / benefit / education <= followed;
+- caseload against a capacity of N courses per coordinator: coordinators over + within =
+  coordinators; (N+1)*over + within <= ongoing courses; over <= c5p when N >= 4, else
+  c5p <= over.
 
 For each protected cell (rounded or hidden) the smallest and largest value of the integer
 program (scipy.optimize.linprog with integrality, HiGHS) are its range. A cell is PINNED when
@@ -222,7 +225,7 @@ class _Problem:
 def _figures(report: Report, i: int, problem: _Problem) -> dict:
     """Register one report's published rows; returns its cells by kind for the relations."""
     cells: dict = {"series": [], "combo": [], "dept": [], "rule": [], "team": [], "duration": {}, "courses": {},
-                   "coord": {}, "outcome": {}, "coord_source": {}}
+                   "coord": {}, "outcome": {}, "coord_source": {}, "caseload": {}}
     for row in report.rows.itertuples(index=False):
         b, g, s = row.breakdown, row.group, row.subgroup
         if b in SERIES:
@@ -248,8 +251,24 @@ def _figures(report: Report, i: int, problem: _Problem) -> dict:
                 cells["outcome"][(g, s)] = key
             elif b == "courses_by_coordinator_source":
                 cells["coord_source"][g] = key
+            elif b == "caseload_against_capacity" and s.startswith("capacity_") and s[9:].isdigit():
+                cells["caseload"][g] = (key, int(s[9:]))
         problem.publish(key, label, row.count, row.rounded_to)
     return cells
+
+
+def _caseload_relations(caseload: dict, coord: dict, ongoing, problem: _Problem) -> None:
+    """Coordinators over / within a capacity of N courses: they split the coordinators, each
+    over one holds at least N+1 ongoing courses, and the 5+ bucket is inside or around them."""
+    if set(caseload) != {"caseworkers_over", "caseworkers_within"}:
+        return
+    (over, capacity), (within, _) = caseload["caseworkers_over"], caseload["caseworkers_within"]
+    if "total" in coord:
+        problem.equal([coord["total"]], [over, within])
+    if ongoing:
+        problem.at_most({over: float(capacity + 1), within: 1.0, ongoing: -1.0})
+    if "coord_5p" in coord:
+        problem.at_most({over: 1.0, coord["coord_5p"]: -1.0} if capacity >= 4 else {coord["coord_5p"]: 1.0, over: -1.0})
 
 
 def _relations(report: Report, cells: dict, problem: _Problem) -> dict:
@@ -280,6 +299,7 @@ def _relations(report: Report, cells: dict, problem: _Problem) -> dict:
     if ongoing and all(b in coord for b in COORD_WEIGHTS):
         problem.at_most({**{coord[b]: float(w) for b, w in COORD_WEIGHTS.items()}, ongoing: -1.0})
     _outcome_relations(cells["outcome"], problem)
+    _caseload_relations(cells["caseload"], coord, ongoing, problem)
     runs: dict[str, dict] = {}
     for as_of, run_id, kind, key in cells["series"]:
         runs.setdefault(run_id, {"as_of": as_of})[kind] = key

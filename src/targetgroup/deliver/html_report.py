@@ -123,6 +123,8 @@ def render(fig: Figures, lang: str = "da", dept_names: dict[str, str] | None = N
                         [t("total"), fig.show(("courses", "ongoing"))])
     sections.append(_section(t("sec_coord"), chart, table, wide=False, note=t("coord_note")))
 
+    if fig.capacity != (None, None):
+        sections.append(_caseload(fig, lang, team_labels))
     sections.append(_outcomes(fig, lang))
 
     rules_line = (escape(f" · {t('rule_set')} {rules[0] or '?'} ({(rules[1] or '')[:12]})") if rules[1] else "")
@@ -138,6 +140,28 @@ def render(fig: Figures, lang: str = "da", dept_names: dict[str, str] | None = N
 <div class="grid">{"".join(sections)}</div></main>
 <footer>{escape(t("generated"))}</footer></body></html>
 """
+
+
+def _caseload(fig: Figures, lang: str, team_labels: list[str]) -> str:
+    """Caseload against the configured capacity: coordinators over / within N courses (rounded,
+    audited figures), and each team's published ongoing courses as a share of its capacity
+    (worked out from the published number only: a hidden team stays unjudged)."""
+    t = lambda key, **kw: texts.t(key, lang, **kw)  # noqa: E731
+    per_worker, per_team = fig.capacity
+    parts = []
+    if per_worker is not None and fig.keys.get("caseload"):
+        over, within = fig.keys["caseload"]
+        parts.append(_table(lang, [t("cl_coordinators", n=per_worker), t("cl_count")],
+                            [[t("cl_over", n=per_worker), fig.show(over)], [t("cl_within", n=per_worker), fig.show(within)]],
+                            [t("total"), fig.show(("coord", "total"))]))
+    if per_team is not None:
+        rows = []
+        for key, label in zip(fig.keys["team"], team_labels):
+            shown = fig.value(key)
+            share = "•" if shown is None else f"{round(100 * shown / per_team)} %"
+            rows.append([label, fig.show(key), str(per_team), share])
+        parts.append(_table(lang, [t("cl_team"), t("courses"), t("cl_capacity"), t("cl_share")], rows))
+    return _section(t("sec_caseload"), "", "".join(parts), wide=False, note=t("cl_note"))
 
 
 def _outcomes(fig: Figures, lang: str) -> str:

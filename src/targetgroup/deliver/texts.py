@@ -125,6 +125,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sec_dept": ("Borgere pr. forvaltning", "Citizens per department"),
     "sec_rule": ("Borgere pr. regel", "Citizens per rule"),
     "sec_duration": ("Varighed af sammenhængende forløb", "Duration of coordinated courses"),
+    "sec_caseload": ("Belastning mod kapacitet", "Caseload against capacity"),
+    "cl_coordinators": ("Tovholdere (kapacitet {n} forløb)", "Coordinators (capacity {n} courses)"),
+    "cl_count": ("Antal", "Number"),
+    "cl_over": ("over kapaciteten (mere end {n} igangværende forløb)", "over capacity (more than {n} ongoing courses)"),
+    "cl_within": ("inden for kapaciteten (højst {n})", "within capacity (at most {n})"),
+    "cl_team": ("Team", "Team"),
+    "cl_capacity": ("Kapacitet", "Capacity"),
+    "cl_share": ("Andel af kapaciteten", "Share of capacity"),
+    "cl_note": ("Kapaciteten er den, kommunen har sat i sources.yaml (caseload:). Tallene er afrundet som "
+                "resten af rapporten; et teams andel er regnet af det viste (afrundede) tal, og et skjult tal "
+                "vises som •.",
+                "The capacity is the municipality's own, set in sources.yaml (caseload:). Counts are rounded like "
+                "the rest of the report; a team's share is worked out from the count shown (rounded), and a "
+                "hidden count shows as •."),
     "sec_team": ("Igangværende forløb pr. team (tovholderens team)", "Ongoing courses per team (the coordinator's team)"),
     "sec_coord": ("Tovholdere efter antal forløb", "Coordinators by number of courses"),
     "coord_note": ("Tovholder = den tovholder, en sagsbehandler har registreret for forløbet (targetgroup "
