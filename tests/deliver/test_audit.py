@@ -159,20 +159,24 @@ def test_outcome_relations_pin_a_follow_up_count_that_its_cohort_bounds():
     assert ranges(audit([report(alone, rounded=5)]))["outcomes ended:2026Q1 3m:followed"] == (1, 9)
 
 
+def _caseload_rows(ongoing, buckets, total, over, within, capacity):
+    return [("total", "all", "", "100"), ("courses", "ongoing", "", ongoing),
+            ("coordinators_by_courses", "total", "", total),
+            *[("coordinators_by_courses", b, "", n) for b, n in zip(("coord_1", "coord_2", "coord_3_4", "coord_5p"), buckets)],
+            ("caseload_against_capacity", "caseworkers_over", f"capacity_{capacity}", over),
+            ("caseload_against_capacity", "caseworkers_within", f"capacity_{capacity}", within)]
+
+
 def test_caseload_relations_bound_the_coordinators_over_and_within_capacity():
-    # ongoing courses 0 (0..4), coordinators 0 (0..4), within 5 (1..9), over 0 (0..4), capacity 20:
-    # over + within = coordinators <= 4 -> within 1..4 (pinned); 21*over + within <= 4 -> over = 0
-    rows = [("total", "all", "", "10"), ("courses", "ongoing", "", "0"), ("coordinators_by_courses", "total", "", "0"),
-            *[("coordinators_by_courses", b, "", "0") for b in ("coord_1", "coord_2", "coord_3_4", "coord_5p")],
-            ("caseload_against_capacity", "caseworkers_over", "capacity_20", "0"),
-            ("caseload_against_capacity", "caseworkers_within", "capacity_20", "5")]
-    found = ranges(audit([report(rows, rounded=5)]))
-    assert found["caseload_against_capacity caseworkers_within capacity_20"] == (1, 4)
-    assert found["caseload_against_capacity caseworkers_over capacity_20"] == (0, 0)
-    # coordinators shown 10 (6..14), 5+ shown 5 (1..9), over shown 10 (6..14), capacity 4:
-    # each coordinator over 4 holds 5+ courses, so over <= c5p <= 9 -> over 6..9
-    rows = [("total", "all", "", "10"), ("courses", "ongoing", "", "100"), ("coordinators_by_courses", "total", "", "10"),
-            ("coordinators_by_courses", "coord_5p", "", "5"),
-            ("caseload_against_capacity", "caseworkers_over", "capacity_4", "10"),
-            ("caseload_against_capacity", "caseworkers_within", "capacity_4", "0")]
-    assert ranges(audit([report(rows, rounded=5)]))["caseload_against_capacity caseworkers_over capacity_4"] == (6, 9)
+    # every figure rounded to 5: shown R means R-4 .. R+4 (at least 0)
+    over, within = "caseload_against_capacity caseworkers_over", "caseload_against_capacity caseworkers_within"
+    # over + within = coordinators (1..9, = c1 + c5p): within shown 10 (6..14) -> 6..9
+    rows = _caseload_rows("100", ["5", "0", "0", "0"], "5", "0", "10", 20)
+    assert ranges(audit([report(rows, rounded=5)]))[f"{within} capacity_20"] == (6, 9)
+    # each coordinator over 20 holds 21+ courses: 21*over + within <= ongoing (46..54), within >= 1
+    # -> over <= 2 (without it: 1..9)
+    rows = _caseload_rows("50", ["5", "0", "0", "5"], "10", "5", "5", 20)
+    assert ranges(audit([report(rows, rounded=5)]))[f"{over} capacity_20"] == (1, 2)
+    # with capacity 4 every coordinator over it is in the 5+ bucket: over <= c5p (1..9) -> 6..9
+    rows = _caseload_rows("100", ["20", "0", "0", "5"], "25", "10", "15", 4)
+    assert ranges(audit([report(rows, rounded=5)]))[f"{over} capacity_4"] == (6, 9)
