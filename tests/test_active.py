@@ -25,11 +25,11 @@ def _connection(persons: list[tuple], cases: list[tuple]):
     con = open_work()
     con.execute("""create table persons (cpr varchar, name varchar, birth_date date, household_id varchar,
                    mother_cpr varchar, father_cpr varchar, death_date date, moved_away_date date,
-                   protected boolean)""")
+                   protected boolean, area varchar)""")
     con.execute("""create table cases (source varchar, department varchar, system varchar, cpr varchar,
                    case_id varchar, case_type varchar, status varchar, active boolean, start_date date,
                    end_date date, caseworker varchar, team varchar, consent varchar, in_register boolean)""")
-    con.executemany("insert into persons values (?, 'X', ?, 'H', null, null, ?, ?, false)", persons)
+    con.executemany("insert into persons values (?, 'X', ?, 'H', null, null, ?, ?, false, null)", persons)
     if cases:
         con.executemany("insert into cases values ('s', 'JOB', 'sys', ?, ?, 't', 'st', ?, ?, ?, 'w', 'team', null, ?)",
                         cases)

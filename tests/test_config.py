@@ -113,3 +113,18 @@ def test_the_person_extract_name_is_an_identifier(tmp_path):
     sources = write_municipality(tmp_path, **{"sources.yaml": text})
     with pytest.raises(ConfigError, match="name"):
         load_sources(sources)
+
+
+def test_outcomes_case_types_must_be_declared(tmp_path):
+    declared = "departments:\n  BUF:"
+    good = _broken(tmp_path / "good", declared, "outcomes:\n  benefit_case_types: [Jobparat kontanthjælp]\n"
+                   "  education_case_types: []\n" + declared)
+    assert load_sources(good).outcomes.benefit_case_types == ["Jobparat kontanthjælp"]
+    path = _broken(tmp_path / "bad", declared, "outcomes:\n  benefit_case_types:\n    - Jobparat kontanthjælp\n"
+                   "    - Kontanthjaelp\n" + declared)
+    with pytest.raises(ConfigError) as info:
+        load_sources(path)
+    text = str(info.value)
+    assert "sources.yaml:5: outcomes.benefit_case_types[1]" in text
+    assert "case type 'Kontanthjaelp' is not declared by any source" in text
+    assert load_sources(SAMPLE_SOURCES).outcomes.education_case_types

@@ -40,7 +40,7 @@ CASE_FIELDS_REQUIRED = ("cpr", "case_id", "status", "start_date")
 CASE_FIELDS_OPTIONAL = ("case_type", "end_date", "caseworker", "team", "consent")
 PERSON_FIELDS_REQUIRED = ("cpr", "birth_date")
 PERSON_FIELDS_OPTIONAL = ("name", "household_id", "mother_cpr", "father_cpr", "death_date",
-                          "moved_away_date", "protected")
+                          "moved_away_date", "protected", "area")
 MARKING_FIELDS_REQUIRED = ("cpr",)
 MARKING_FIELDS_OPTIONAL = ("marking_code", "start_date", "end_date")
 ENCODINGS = ("utf-8", "latin-1", "cp1252")
@@ -260,13 +260,33 @@ class Disclosure(_Strict):
         return self.to.get(shown, {}).get(to) or self.departments.get(shown) or self.default
 
 
+class Outcomes(_Strict):
+    """The optional `outcomes:` section: which case types count as a benefit and which as
+    education or guidance when the leadership report follows citizens after a course
+    (docs/outcomes.md). Each must be a case type some source declares."""
+
+    benefit_case_types: list[str] = []
+    education_case_types: list[str] = []
+
+
+class Caseload(_Strict):
+    """The optional `caseload:` section: the planned number of ongoing courses one caseworker
+    (as coordinator) and one team can hold; the leadership report sets the counts against it."""
+
+    capacity_per_caseworker: int | None = Field(default=None, ge=1, le=10_000)
+    capacity_per_team: int | None = Field(default=None, ge=1, le=100_000)
+
+
 class SourcesConfig(_Strict):
     """The whole sources file. `base` is the folder relative paths are resolved against.
 
     `markings` (optional) lists the coordinated-course markings each case system holds today;
     `suppressions` (optional) is the folder of the departments' removal files (CSV);
     `consents` (optional) the folder of the departments' consent records (CSV, docs/consent.md);
-    `disclosure` (optional) the disclosure policy (`Disclosure`).
+    `disclosure` (optional) the disclosure policy (`Disclosure`);
+    `outcomes` (optional) the benefit and education case types (`Outcomes`);
+    `coordinators` (optional) the folder of the departments' coordinator records (CSV, docs/coordinators.md);
+    `caseload` (optional) the capacity per caseworker and per team (`Caseload`).
     """
 
     departments: dict[FileCode, Department]
@@ -275,8 +295,11 @@ class SourcesConfig(_Strict):
     markings: list[MarkingSource] = []
     suppressions: PathText | None = None
     consents: PathText | None = None
+    coordinators: PathText | None = None
     disclosure: Disclosure = Disclosure()
     quality: Quality = Quality()
+    outcomes: Outcomes = Outcomes()
+    caseload: Caseload = Caseload()
     file: Path = Path("sources.yaml")
     base: Path = Path(".")
 
@@ -390,6 +413,18 @@ def _check_disclosure(config: SourcesConfig, lines: dict[KeyPath, int]) -> None:
                               hint=f"use one of {', '.join(config.departments)}")
 
 
+def _check_outcomes(config: SourcesConfig, lines: dict[KeyPath, int]) -> None:
+    """Every case type the outcomes section names must be declared by a source."""
+    declared = {t for s in config.sources for t in s.case_types}
+    for field_name in ("benefit_case_types", "education_case_types"):
+        for i, case_type in enumerate(getattr(config.outcomes, field_name)):
+            if case_type not in declared:
+                key_path = ("outcomes", field_name, i)
+                raise ConfigError(f"case type '{case_type}' is not declared by any source", file=config.file,
+                                  key=dotted(key_path), line=line_of(lines, key_path),
+                                  hint="use a case type listed under a source's case_types (spelled the same)")
+
+
 def _check_consistency(config: SourcesConfig, lines: dict[KeyPath, int], check_files: bool) -> None:
     file = config.file
     seen: set[str] = set()
@@ -422,6 +457,7 @@ def _check_consistency(config: SourcesConfig, lines: dict[KeyPath, int], check_f
         seen.add(marking.name)
     _check_quality(config, lines)
     _check_disclosure(config, lines)
+    _check_outcomes(config, lines)
     if check_files:
         extracts: list[tuple[KeyPath, Extract]] = [(("persons",), config.persons)]
         extracts += [(("sources", i), s) for i, s in enumerate(config.sources)]

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import duckdb
 
-from targetgroup import consent
+from targetgroup import consent, coordinators
 from targetgroup import extract as extract_stage
 from targetgroup import interrupts, privacy, reader, runfolder
 from targetgroup import manifest as run_manifest
@@ -45,7 +45,7 @@ from targetgroup import register as flag_register
 from targetgroup import stage as stage_stage
 from targetgroup.config import SAMPLE_SOURCES, SourcesConfig, load_sources
 from targetgroup.deliver import actions as action_files
-from targetgroup.deliver import analyst, disclosure, excel, figures, html_report, list_store, reports, status
+from targetgroup.deliver import analyst, disclosure, excel, figures, html_report, list_store, outcomes, reports, status
 from targetgroup.deliver.files import make_private_dir, write_text
 from targetgroup.delivery import ledger as delivery_ledger
 from targetgroup.delivery import night as delivery_night
@@ -80,6 +80,10 @@ class RunSettings:
     allow_drop: tuple[str, ...] = ()
     switch_rules: bool = False
     delivery: Path | None = None       # the delivery file (targetgroup.delivery); None: nothing is delivered
+    # False for a past night of a backfill (`backfill --outputs last`): the run is computed and
+    # committed as usual (register, history, outcomes, action files), but writes no caseworker
+    # lists, notices, leadership report or analyst files: nobody acts on a past night's lists
+    deliverables: bool = True
 
     @property
     def warehouse_path(self) -> Path:
@@ -337,6 +341,9 @@ def identify(run: Run) -> dict[str, int]:
         folder = run.config.base / run.config.consents if run.config.consents else None
         run.summary["consents_imported"] = consent.import_files(run.con, run.config, folder,
                                                                 run.settings.warehouse_path)
+        folder = run.config.base / run.config.coordinators if run.config.coordinators else None
+        run.summary["coordinators_imported"] = coordinators.import_files(run.con, run.config, folder,
+                                                                         run.settings.warehouse_path)
         rule_counts.update(evaluate(run.con, loaded, run.config, run.settings.as_of, run.settings.warehouse_path))
     run.timed("identify", work)
     counts = dict(zip(("active_cases", "targets", "citizens_flagged"), run.con.execute(
@@ -346,6 +353,7 @@ def identify(run: Run) -> dict[str, int]:
                              "rules": [r.id for r in loaded.rules.rules], "counts": rule_counts}
     run.commit_steps.append(store_history(run.run_id, run.settings.as_of))
     run.commit_steps.append(consent.store_step)
+    run.commit_steps.append(coordinators.store_step)
     run.commit_steps.append(store_family_key)
     run.progress("identify", f"{counts['citizens_flagged']:,} citizens in the target group")
     return counts
@@ -399,19 +407,28 @@ def deliver(run: Run) -> dict[str, int]:
         make_private_dir(run.report_dir)
         status.load_history(con, settings.warehouse_path)
         status.build_courses(con, settings.as_of)
+        outcomes.load(con, settings.warehouse_path)
+        outcomes.compute(con, settings.as_of, run.run_id, run.config)
+        run.commit_steps.append(outcomes.store)
         changes = status.change_counts(con)
         run.summary.setdefault("flags", changes)
         run.progress("deliver: caseworker lists", "started")
         excel.prepare_rows(con, settings.as_of, settings.lang, {**status.old_rule_titles(con), **titles},
                            run.config.disclosure, departments, rules)
         run.commit_steps.append(list_store.step(run.run_id))   # the lists' rows for the web overview
+        if not settings.deliverables:
+            run.manifest["deliverables"] = HISTORY_ONLY
+            _write_actions(run, rules)
+            return
         run.outputs.extend(excel.write_workbooks(con, departments, run.report_dir, settings.lang,
                                                  settings.as_of, rules).values())
         run.outputs.extend(reports.write_flag_lists(con, departments, run.report_dir, settings.lang).values())
         run.manifest["list_rows_per_department"] = reports.list_rows(con, departments)
         run.progress("deliver: leadership report", "started")
         fig = figures.collect(con, run.run_id, settings.as_of, run.summary["flags"],
-                              disclosure.rounding_key(settings.warehouse_path), out=settings.out)
+                              disclosure.rounding_key(settings.warehouse_path), out=settings.out,
+                              capacity=(run.config.caseload.capacity_per_caseworker,
+                                        run.config.caseload.capacity_per_team))
         run.manifest["disclosure"] = figures.disclosure_summary(fig)
         if not fig.safe:
             run.summary["warnings"] = [*run.summary.get("warnings", []), figures.AUDIT_WARNING]
@@ -434,11 +451,8 @@ def deliver(run: Run) -> dict[str, int]:
             run.manifest["analyst_outputs"] = {"written": True, "files": [f"analyst/{f.name}" for f in files]}
             run.commit_steps.append(analyst.store_pseudonyms)
         run.outputs.append(reports.write_exclusions(con, run.report_dir, settings.lang, rules))
-        reports.stamp_rules(run.report_dir / "quarantine.csv", rules)
+        _write_actions(run, rules)
         if "register" in run.summary:
-            run.outputs.extend(action_files.write_actions(con, run.config, run.report_dir,
-                                                          run_id=run.run_id, as_of=settings.as_of, rules=rules))
-            run.outputs.extend(action_files.write_reconcile(con, run.config, run.report_dir))
             run.outputs.extend(action_files.write_notices(con, departments, run.report_dir, settings.lang, rules))
     run.timed("deliver", work)
     run.summary["flag_changes_per_department"] = status.change_counts_per_department(con, departments)
@@ -450,6 +464,20 @@ def deliver(run: Run) -> dict[str, int]:
     run.progress("deliver", f"{flags['new']:,} new, {flags['continuing']:,} continuing, {flags['ended']:,} ended "
                             f"flags; {len(run.outputs)} files")
     return run.summary["flags_per_department"]
+
+
+HISTORY_ONLY = ("history only (backfill --outputs last): committed to the register, no lists, notices, "
+                "leadership report or analyst files")
+
+
+def _write_actions(run: Run, rules: tuple) -> None:
+    """The marking systems' action and reconcile files (written on every night: a robot applies
+    each night's changes in order)."""
+    reports.stamp_rules(run.report_dir / "quarantine.csv", rules)
+    if "register" in run.summary:
+        run.outputs.extend(action_files.write_actions(run.con, run.config, run.report_dir, run_id=run.run_id,
+                                                      as_of=run.settings.as_of, rules=rules))
+        run.outputs.extend(action_files.write_reconcile(run.con, run.config, run.report_dir))
 
 
 def _rule_titles(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:

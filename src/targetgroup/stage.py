@@ -186,7 +186,8 @@ with raw as (
         tg_cpr({father}) as father_cpr,
         {death_date} as death_date,
         {moved_away_date} as moved_away_date,
-        coalesce(lower({protected}) in ('1', 'true', 'ja', 'yes', 'j', 'x'), false) as protected
+        coalesce(lower({protected}) in ('1', 'true', 'ja', 'yes', 'j', 'x'), false) as protected,
+        {area} as area
     from {raw_table}
 ),
 
@@ -211,7 +212,7 @@ checked as (
 final as (
     select
         cpr, name, birth_date, household_id, mother_cpr, father_cpr,
-        death_date, moved_away_date, protected, file, line, cpr_repaired, problem
+        death_date, moved_away_date, protected, area, file, line, cpr_repaired, problem
     from checked
 )
 
@@ -226,6 +227,7 @@ def _person_sql(src: PersonSource, raw_table: str, native: frozenset[str]) -> st
         household_id=_col(src, "household_id"), mother=_col(src, "mother_cpr"),
         father=_col(src, "father_cpr"), death_date=_date(src, "death_date", native),
         moved_away_date=_date(src, "moved_away_date", native), protected=_col(src, "protected"),
+        area=_col(src, "area"),
     )
 
 
@@ -314,7 +316,7 @@ def _stage_persons(con: duckdb.DuckDBPyConnection, src: PersonSource, raw_table:
         create or replace temp table repeated_rows as
         select
             cpr, name, birth_date, household_id, mother_cpr, father_cpr, death_date,
-            moved_away_date, protected, min(file) as file, min(line) as line
+            moved_away_date, protected, area, min(file) as file, min(line) as line
         from persons
         semi join repeated_persons using (cpr)
         group by all

@@ -142,3 +142,41 @@ def test_the_first_run_s_new_is_its_size():
             ("rule", "r1", "", "400")]
     result = audit([report(rows, run=RUN_A, rounded=5)])
     assert ranges(result)["total of run 2026-10-01"] == (401, 404) and not result.passed
+
+
+def test_outcome_relations_pin_a_follow_up_count_that_its_cohort_bounds():
+    # cohort shown 0 (0..4), followed shown 5 (1..9): followed <= cohort leaves 1..4, pinned;
+    # the departments split (0 + 1 + 2+ = followed, all shown 0) pins it as well
+    rows = [("total", "all", "", "10"), ("outcomes", "ended:2026Q1", "cohort", "0"),
+            ("outcomes", "ended:2026Q1", "3m:followed", "5"), ("outcomes", "ended:2026Q1", "3m:back_in_group", "5"),
+            ("outcomes", "ended:2026Q1", "3m:departments_0", "5"), ("outcomes", "ended:2026Q1", "3m:departments_1", "0"),
+            ("outcomes", "ended:2026Q1", "3m:departments_2p", "0"), ("outcomes", "ended:2026Q1", "3m:benefit", "0"),
+            ("outcomes", "ended:2026Q1", "3m:education", "0")]
+    found = ranges(audit([report(rows, rounded=5)]))
+    assert found["outcomes ended:2026Q1 3m:followed"] == (1, 4)
+    assert found["outcomes ended:2026Q1 3m:back_in_group"] == (1, 4)   # 1..9 and <= followed
+    alone = [r for r in rows if r[2] in ("3m:followed",)] + [("total", "all", "", "10")]
+    assert ranges(audit([report(alone, rounded=5)]))["outcomes ended:2026Q1 3m:followed"] == (1, 9)
+
+
+def _caseload_rows(ongoing, buckets, total, over, within, capacity):
+    return [("total", "all", "", "100"), ("courses", "ongoing", "", ongoing),
+            ("coordinators_by_courses", "total", "", total),
+            *[("coordinators_by_courses", b, "", n) for b, n in zip(("coord_1", "coord_2", "coord_3_4", "coord_5p"), buckets)],
+            ("caseload_against_capacity", "caseworkers_over", f"capacity_{capacity}", over),
+            ("caseload_against_capacity", "caseworkers_within", f"capacity_{capacity}", within)]
+
+
+def test_caseload_relations_bound_the_coordinators_over_and_within_capacity():
+    # every figure rounded to 5: shown R means R-4 .. R+4 (at least 0)
+    over, within = "caseload_against_capacity caseworkers_over", "caseload_against_capacity caseworkers_within"
+    # over + within = coordinators (1..9, = c1 + c5p): within shown 10 (6..14) -> 6..9
+    rows = _caseload_rows("100", ["5", "0", "0", "0"], "5", "0", "10", 20)
+    assert ranges(audit([report(rows, rounded=5)]))[f"{within} capacity_20"] == (6, 9)
+    # each coordinator over 20 holds 21+ courses: 21*over + within <= ongoing (46..54), within >= 1
+    # -> over <= 2 (without it: 1..9)
+    rows = _caseload_rows("50", ["5", "0", "0", "5"], "10", "5", "5", 20)
+    assert ranges(audit([report(rows, rounded=5)]))[f"{over} capacity_20"] == (1, 2)
+    # with capacity 4 every coordinator over it is in the 5+ bucket: over <= c5p (1..9) -> 6..9
+    rows = _caseload_rows("100", ["20", "0", "0", "5"], "25", "10", "15", 4)
+    assert ranges(audit([report(rows, rounded=5)]))[f"{over} capacity_4"] == (6, 9)

@@ -23,9 +23,10 @@ PERSON_COLUMNS = ("cpr", "name", "birth_date", "household_id", "mother_cpr", "fa
 
 
 def person(cpr: str, birth: str, household: str | None = None, mother: str | None = None,
-           father: str | None = None, protected: bool = False, died: str | None = None) -> tuple:
+           father: str | None = None, protected: bool = False, died: str | None = None,
+           area: str | None = None) -> tuple:
     """A persons row as staging would produce it."""
-    return (cpr, "Fiktiv", birth, household, mother, father, died, None, protected)
+    return (cpr, "Fiktiv", birth, household, mother, father, died, None, protected, area)
 
 
 def case(cpr: str, department: str, start: str, end: str | None = None, *, case_type: str | None = None,
@@ -38,9 +39,9 @@ def case(cpr: str, department: str, start: str, end: str | None = None, *, case_
 class Evaluator:
     """Loads a rule text and evaluates it on inline rows; returns the connection for queries."""
 
-    def __init__(self, tmp_path: Path):
+    def __init__(self, tmp_path: Path, **files: str):
         self.tmp_path = tmp_path
-        self.sources = load_sources(write_municipality(tmp_path / "input"), check_files=False)
+        self.sources = load_sources(write_municipality(tmp_path / "input", **files), check_files=False)
 
     def __call__(self, rules_yaml: str, persons: list[tuple], cases: list[dict], as_of: str,
                  warehouse: Path | None = None, files: dict[str, str] | None = None):
@@ -53,9 +54,10 @@ class Evaluator:
         loaded = load_rules(path, self.sources)
         con = open_work()
         con.execute("create table persons (cpr varchar, name varchar, birth_date date, household_id varchar, "
-                    "mother_cpr varchar, father_cpr varchar, death_date date, moved_away_date date, protected boolean)")
+                    "mother_cpr varchar, father_cpr varchar, death_date date, moved_away_date date, protected boolean, "
+                    "area varchar)")
         if persons:
-            con.executemany("insert into persons values (?, ?, ?, ?, ?, ?, ?, ?, ?)", persons)
+            con.executemany("insert into persons values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", persons)
         con.execute("create table cases (source varchar, department varchar, system varchar, file varchar, "
                     "line bigint, cpr varchar, case_id varchar, case_type varchar, status varchar, active boolean, "
                     "start_date date, end_date date, caseworker varchar, team varchar, consent varchar, "

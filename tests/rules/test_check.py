@@ -39,6 +39,17 @@ BROKEN = [
     ("bad period", "      - kind: departments\n        at_least: 2\n",
      "      - kind: duration\n        department: JOB\n        more_than: 8 years\n", "rules[0].conditions[0].more_than", 9, "not a period"),
     ("missing title", "    title_da: T\n", "", "rules[0].title_da", 3, "required key is missing"),
+    ("started_within with a negative count", "      - kind: departments\n        at_least: 2\n",
+     "      - kind: duration\n        department: JOB\n        started_within: {days: -1}\n",
+     "rules[0].conditions[0].started_within.days", 9, "greater than or equal to 0"),
+    ("started_within beside more_than", "      - kind: departments\n        at_least: 2\n",
+     "      - kind: duration\n        department: JOB\n        more_than: 8y\n        started_within: {days: 30}\n",
+     "rules[0].conditions[0]", 7, "exactly one of more_than, at_least or started_within"),
+    # the sample's person extract declares no area column
+    ("area without an area column", "      - kind: departments\n        at_least: 2\n",
+     "      - kind: area\n        in: [A1]\n", "rules[0].conditions[0].kind", 7, "needs the person extract's area column"),
+    ("area with an empty list", "      - kind: departments\n        at_least: 2\n",
+     "      - kind: area\n        in: []\n", "rules[0].conditions[0].in", 8, "at least 1 item"),
 ]
 
 

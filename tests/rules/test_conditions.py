@@ -113,3 +113,60 @@ def test_dead_and_moved_citizens_are_listed_as_exclusions(evaluate_rules):
     con = evaluate_rules(person_rule("{kind: departments, at_least: 2}"), people, cases, D)
     assert flagged(con) == {"0101800002"}
     assert con.execute("select rule_id, cpr, reason_code from exclusions").fetchall() == [("*", "0101800001", "DEAD")]
+
+
+def test_duration_started_within_is_inflow_into_a_new_spell_from_d_minus_n_to_d(evaluate_rules):
+    # D = 2026-11-01; D - 30 days = 2026-10-02
+    people = [person(f"010180000{i}", "1980-01-01") for i in range(1, 8)]
+    cases = [case("0101800001", "JOB", "2026-10-02", case_type=ACT),            # exactly 30 days before D
+             case("0101800002", "JOB", "2026-10-01", case_type=ACT),            # 31 days: not new
+             case("0101800003", "JOB", D, case_type=ACT),                       # starts on D
+             # a new case id right after a closed one: the spell began in 2024, not new
+             case("0101800004", "JOB", "2024-01-01", "2026-10-19", case_type=ACT, active=False),
+             case("0101800004", "JOB", "2026-10-20", case_type=ACT),
+             case("0101800005", "JOB", "2026-10-15", case_type="Jobparat kontanthjælp"),  # another type
+             case("0101800006", "JOB", "2026-10-15", "2026-10-25", case_type=ACT, active=False),  # ended
+             case("0101800007", "SOC", "2026-10-15")]                          # another department
+    rule = person_rule(f"{{kind: duration, department: JOB, case_types: [{ACT}], started_within: {{days: 30}}}}")
+    con = evaluate_rules(rule, people, cases, D)
+    assert flagged(con) == {"0101800001", "0101800003"}
+    assert con.execute("select distinct reason_codes from targets").fetchall() == [(["SPELL_JOB_NEW_30D"],)]
+    # days: 0 is the cases that started on D itself
+    rule = person_rule(f"{{kind: duration, department: JOB, case_types: [{ACT}], started_within: {{days: 0}}}}")
+    assert flagged(evaluate_rules(rule, people, cases, D)) == {"0101800003"}
+
+
+def test_explain_names_the_started_within_bound():
+    from targetgroup.rules.explain import _describe
+    from targetgroup.rules.model import DurationCondition
+
+    cond = DurationCondition(kind="duration", department="JOB", case_types=[ACT], started_within={"days": 30})
+    assert _describe(cond) == f"duration: JOB {ACT}, started within 30d"
+    assert _describe(DurationCondition(kind="duration", department="JOB", case_types=[ACT], more_than="8y")) == \
+        f"duration: JOB {ACT}, more than 8y"
+
+
+AREA_SOURCES = {"sources.yaml": __import__("conftest").SOURCES_YAML.replace(
+    "moved_away_date: moved}", "moved_away_date: moved, area: omraade}")}
+
+
+def test_area_in_a_list_of_codes_compared_case_insensitively(tmp_path):
+    from rule_data import Evaluator
+
+    evaluate_area = Evaluator(tmp_path, **AREA_SOURCES)
+    people = [person("0101800001", "1980-01-01", area="VOLLSMOSE"), person("0101800002", "1980-01-01", area="vollsmose"),
+              person("0101800003", "1980-01-01", area="BAKKEN"), person("0101800004", "1980-01-01"),
+              person("0101800005", "1980-01-01", area="VOLLSMOSE", died="2026-10-01")]
+    con = evaluate_area(person_rule("{kind: area, in: [Vollsmose, Skovparken]}"), people, [], D)
+    assert flagged(con) == {"0101800001", "0101800002"}
+    assert con.execute("select distinct reason_codes from targets").fetchall() == [(["AREA"],)]
+    # a value that would be SQL if it were pasted into the text is one more code to compare
+    con = evaluate_area(person_rule("{kind: area, in: [\"x') or true or ('\"]}"), people, [], D)
+    assert flagged(con) == set()
+
+
+def test_the_new_reason_codes_have_words():
+    from targetgroup.deliver.texts import reason_text
+
+    assert reason_text("SPELL_JOB_NEW_30D", "en") == "a new spell in JOB within the last 30 days"
+    assert reason_text("AREA", "da") == "bor i et af reglens områder"

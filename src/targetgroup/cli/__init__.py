@@ -8,6 +8,8 @@ One module per command group registers its commands on `app`:
     cli/disclosure.py audit-disclosure (leadership figures against differencing)
     cli/delivery.py  deliver (pending drop-folder copies and mail notices of committed runs)
     cli/web.py       serve, users add|list|remove|passwd, access-log (the web overview)
+    cli/backfill.py  backfill (dated snapshots in order into one warehouse)
+    cli/coordinator.py coordinator (a course's recorded coordinator and handovers)
 """
 
 from __future__ import annotations
@@ -127,6 +129,8 @@ from targetgroup.cli import disclosure as _disclosure  # noqa: E402,F401
 from targetgroup.cli import consent as _consent  # noqa: E402,F401
 from targetgroup.cli import delivery as _delivery  # noqa: E402,F401
 from targetgroup.cli import web as _web  # noqa: E402,F401
+from targetgroup.cli import backfill as _backfill  # noqa: E402,F401
+from targetgroup.cli import coordinator as _coordinator  # noqa: E402,F401
 
 
 def entry() -> None:

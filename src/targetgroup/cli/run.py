@@ -112,12 +112,16 @@ def sample(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the extracts and sources.yaml into.")] = Path("sample_data"),
     fmt: Annotated[str, typer.Option("--format", help="mixed (each department its own format), csv or parquet.")] = "mixed",
     reference_date: Annotated[Optional[str], typer.Option("--reference-date", help="The date the data is 'today' for (YYYY-MM-DD).")] = "2026-11-01",
+    history: Annotated[Optional[str], typer.Option("--history", help="Monthly snapshots over this many months (12m-24m) ending on the reference date, one folder OUT/<yyyy-mm-dd>/ each (default 3,000 citizens).")] = None,
 ) -> None:
     """Generate a synthetic municipality (fake CPR numbers) in the form real case systems deliver."""
     from targetgroup.sample import generate  # noqa: PLC0415
 
     if fmt not in ("mixed", "csv", "parquet"):
         raise typer.BadParameter("--format must be mixed, csv or parquet")
+    if history is not None:
+        _history(history, out, citizens, seed, reference_date, fmt)
+        return
     try:
         with err.status(f"generating {citizens:,} citizens ..."):
             counts = generate(out, citizens=citizens, seed=seed, reference_date=parse_date(reference_date), fmt=fmt)
@@ -127,3 +131,18 @@ def sample(
         out_line = f"{name:<28} {rows:>10,} rows"
         err.print(out_line)
     err.print(f"Written to {out}")
+
+
+def _history(months_text: str, out: Path, citizens: int, seed: int, reference_date: Optional[str], fmt: str) -> None:
+    """`sample --history`: one snapshot folder per month (targetgroup.sample.history)."""
+    from targetgroup.sample.history import HISTORY_CITIZENS, generate_history, parse_months  # noqa: PLC0415
+
+    try:
+        months = parse_months(months_text)
+        size = HISTORY_CITIZENS if citizens == 20_000 else citizens   # 20,000 is the single sample's default
+        with err.status(f"generating {months} monthly snapshots of {size:,} citizens ..."):
+            dates = generate_history(out, months=months, citizens=size, seed=seed,
+                                     end=parse_date(reference_date), fmt=fmt)
+    except Exception as exc:  # noqa: BLE001
+        fail(exc)
+    err.print(f"{len(dates)} snapshots, {dates[0]} to {dates[-1]}, written to {out}/<yyyy-mm-dd>/")

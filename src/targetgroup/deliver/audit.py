@@ -19,7 +19,13 @@ sees constrains it:
   shown may be the first of all (total = new, ended = 0); across reports (consecutive in time),
   ended courses grow by the ended flags of the runs in between, ongoing courses by new - ended,
   and ended courses per duration never shrink. A run's size, new and ended are the same
-  unknowns in every report that shows them.
+  unknowns in every report that shows them;
+- ongoing courses = sum over where their coordinator comes from (recorded, guessed, none);
+- outcomes (per cohort and horizon): followed <= cohort, departments 0 + 1 + 2+ = followed,
+  back in the group / benefit / education <= followed;
+- caseload against a capacity of N courses per coordinator: coordinators over + within =
+  coordinators; (N+1)*over + within <= ongoing courses; over <= c5p when N >= 4, else
+  c5p <= over.
 
 For each protected cell (rounded or hidden) the smallest and largest value of the integer
 program (scipy.optimize.linprog with integrality, HiGHS) are its range. A cell is PINNED when
@@ -219,7 +225,7 @@ class _Problem:
 def _figures(report: Report, i: int, problem: _Problem) -> dict:
     """Register one report's published rows; returns its cells by kind for the relations."""
     cells: dict = {"series": [], "combo": [], "dept": [], "rule": [], "team": [], "duration": {}, "courses": {},
-                   "coord": {}}
+                   "coord": {}, "outcome": {}, "coord_source": {}, "caseload": {}}
     for row in report.rows.itertuples(index=False):
         b, g, s = row.breakdown, row.group, row.subgroup
         if b in SERIES:
@@ -241,8 +247,28 @@ def _figures(report: Report, i: int, problem: _Problem) -> dict:
                 cells["courses"][g] = key
             elif b == "coordinators_by_courses":
                 cells["coord"][g] = key
+            elif b == "outcomes":
+                cells["outcome"][(g, s)] = key
+            elif b == "courses_by_coordinator_source":
+                cells["coord_source"][g] = key
+            elif b == "caseload_against_capacity" and s.startswith("capacity_") and s[9:].isdigit():
+                cells["caseload"][g] = (key, int(s[9:]))
         problem.publish(key, label, row.count, row.rounded_to)
     return cells
+
+
+def _caseload_relations(caseload: dict, coord: dict, ongoing, problem: _Problem) -> None:
+    """Coordinators over / within a capacity of N courses: they split the coordinators, each
+    over one holds at least N+1 ongoing courses, and the 5+ bucket is inside or around them."""
+    if set(caseload) != {"caseworkers_over", "caseworkers_within"}:
+        return
+    (over, capacity), (within, _) = caseload["caseworkers_over"], caseload["caseworkers_within"]
+    if "total" in coord:
+        problem.equal([coord["total"]], [over, within])
+    if ongoing:
+        problem.at_most({over: float(capacity + 1), within: 1.0, ongoing: -1.0})
+    if "coord_5p" in coord:
+        problem.at_most({over: 1.0, coord["coord_5p"]: -1.0} if capacity >= 4 else {coord["coord_5p"]: 1.0, over: -1.0})
 
 
 def _relations(report: Report, cells: dict, problem: _Problem) -> dict:
@@ -268,8 +294,12 @@ def _relations(report: Report, cells: dict, problem: _Problem) -> dict:
     coord = cells["coord"]
     if "total" in coord:
         problem.equal([coord["total"]], [coord[b] for b in COORD_WEIGHTS if b in coord])
+    if ongoing and cells["coord_source"]:
+        problem.equal([ongoing], list(cells["coord_source"].values()))
     if ongoing and all(b in coord for b in COORD_WEIGHTS):
         problem.at_most({**{coord[b]: float(w) for b, w in COORD_WEIGHTS.items()}, ongoing: -1.0})
+    _outcome_relations(cells["outcome"], problem)
+    _caseload_relations(cells["caseload"], coord, ongoing, problem)
     runs: dict[str, dict] = {}
     for as_of, run_id, kind, key in cells["series"]:
         runs.setdefault(run_id, {"as_of": as_of})[kind] = key
@@ -286,6 +316,25 @@ def _relations(report: Report, cells: dict, problem: _Problem) -> dict:
                 problem.equal([now["total"]], [prev["total"], now["new"], now["ended"]], [1.0, 1.0, -1.0],
                               soft=f"size of run {now['as_of']} = previous size + new - ended")
     return {"series": series, "courses": cells["courses"], "duration": cells["duration"]}
+
+
+def _outcome_relations(cells: dict[tuple[str, str], tuple], problem: _Problem) -> None:
+    """Outcomes (deliver.outcomes): per cohort and horizon, followed <= cohort; departments
+    0 + 1 + 2+ = followed; back in the group, benefit and education each <= followed."""
+    for (group, sub), key in cells.items():
+        horizon, _, measure = sub.partition(":")
+        if measure != "followed":
+            continue
+        cohort = cells.get((group, "cohort"))
+        if cohort:
+            problem.at_most({key: 1.0, cohort: -1.0})
+        parts = [cells.get((group, f"{horizon}:departments_{b}")) for b in ("0", "1", "2p")]
+        if all(parts):
+            problem.equal([key], parts)
+        for other in ("back_in_group", "benefit", "education"):
+            part = cells.get((group, f"{horizon}:{other}"))
+            if part:
+                problem.at_most({part: 1.0, key: -1.0})
 
 
 def _across(before: Report, after: Report, b: dict, a: dict, problem: _Problem) -> None:
@@ -361,11 +410,66 @@ def audit(reports: list[Report]) -> Audit:
     for row in [*eq, *(r for r, _ in le)]:
         for j in row:
             result.neighbours.setdefault(names[j], set()).update(names[m] for m in row if m != j)
+    # Each cell's range depends only on the figures tied to it through some relation (its
+    # connected component): solving on that component alone gives the same range, much faster.
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    rows_eq, rows_le = eq, le
+    for row in [*rows_eq, *(r for r, _ in rows_le)]:
+        first, *rest = list(row) or [None]
+        for j in rest:
+            parent[root(j)] = root(first)
+    members: dict[int, list[int]] = defaultdict(list)
+    for i in range(n):
+        members[root(i)].append(i)
+
+    def component(i: int) -> tuple[list[int], list, list]:
+        cols = members[root(i)]
+        where = {j: c for c, j in enumerate(cols)}
+        sub_eq = [{where[j]: c for j, c in row.items()} for row in rows_eq if root(next(iter(row))) == root(i)]
+        sub_le = [({where[j]: c for j, c in row.items()}, b) for row, b in rows_le if root(next(iter(row))) == root(i)]
+        return cols, sub_eq, sub_le
+
+    def solve_on(cols: list[int], objective: np.ndarray, sub_eq: list, sub_le: list):
+        m = len(cols)
+        a_eq = np.zeros((len(sub_eq), m))
+        for r, row in enumerate(sub_eq):
+            for j, c in row.items():
+                a_eq[r, j] = c
+        a_ub = np.zeros((len(sub_le), m))
+        for r, (row, _) in enumerate(sub_le):
+            for j, c in row.items():
+                a_ub[r, j] = c
+        common = {"A_ub": a_ub if sub_le else None, "b_ub": np.array([b for _, b in sub_le]) if sub_le else None,
+                  "A_eq": a_eq if sub_eq else None, "b_eq": np.zeros(len(sub_eq)) if sub_eq else None,
+                  "bounds": [bounds[j] for j in cols], "method": "highs", "options": {"presolve": False}}
+        found = linprog(objective, **common)
+        if found.status == 0 and not np.allclose(found.x, np.round(found.x), atol=1e-7):
+            found = linprog(objective, integrality=np.ones(m), **common)
+        return found
+
+    cache: dict[int, tuple] = {}
     for key in sorted(problem.protected, key=lambda k: problem.index[k]):
-        objective = np.zeros(n)
-        objective[problem.index[key]] = 1.0
-        low = solve(objective, eq, le)
-        high = solve(-objective, eq, le)
+        i = problem.index[key]
+        if root(i) not in cache:
+            cache[root(i)] = component(i)
+        cols, sub_eq, sub_le = cache[root(i)]
+        objective = np.zeros(len(cols))
+        objective[cols.index(i)] = 1.0
+        if not sub_eq and not sub_le:   # tied to nothing: its own bounds are its range
+            lo, hi = bounds[i]
+            result.cells.append(CellRange(label=problem.label[key], shown="/".join(dict.fromkeys(problem.shown[key])),
+                                          lo=round(lo), hi=None if hi is None else round(hi)))
+            result.keys.append(key)
+            continue
+        low = solve_on(cols, objective, sub_eq, sub_le)
+        high = solve_on(cols, -objective, sub_eq, sub_le)
         hi = None if high.status == 3 else round(-high.fun)
         result.cells.append(CellRange(label=problem.label[key], shown="/".join(dict.fromkeys(problem.shown[key])),
                                       lo=round(low.fun), hi=hi))

@@ -23,16 +23,31 @@ import pandas as pd
 from targetgroup.deliver import audit as disclosure_audit
 from targetgroup.deliver.disclosure import BASE, Published, cell_name, protect
 from targetgroup.deliver.files import write_csv
+from targetgroup.deliver.outcomes import cells as outcome_cells
 from targetgroup.errors import InputError
 from targetgroup.warehouse import run_sql
 
 DURATIONS = ("dur_lt3m", "dur_3_6m", "dur_6_12m", "dur_1_2y", "dur_ge2y")
 COORD_BUCKETS = ("coord_1", "coord_2", "coord_3_4", "coord_5p")
 STATES = ("ongoing", "ended")
+COORD_SOURCES = ("recorded", "guessed", "none")
 # names of the figures in leadership_counts.csv
 CSV_BREAKDOWNS = {"combo": "department_combination", "dept": "department", "rule": "rule",
                   "duration": "course_duration", "courses": "courses", "team": "ongoing_courses_by_team",
-                  "coord": "coordinators_by_courses"}
+                  "coord": "coordinators_by_courses", "outcome": "outcomes",
+                  "coord_source": "courses_by_coordinator_source", "caseload": "caseload_against_capacity"}
+# coordinators with more / at most `$capacity` ongoing courses (the grain of leadership_figures' coord)
+CASELOAD_SQL = """
+with per_coordinator as (
+    select coordinator, count(*) as courses
+    from courses
+    where ongoing and coordinator is not null
+    group by coordinator
+)
+
+select count(*) filter (where courses > $capacity) as over, count(*) filter (where courses <= $capacity) as within
+from per_coordinator
+"""
 
 
 @dataclass
@@ -48,6 +63,7 @@ class Figures:
     audit: disclosure_audit.Audit | None = None
     inherited: frozenset = frozenset()  # figures the previous report alone pins or shows exactly
     safe: bool = False  # the audit pins nothing beyond `inherited`
+    capacity: tuple[int | None, int | None] = (None, None)  # per caseworker, per team (config.Caseload)
 
     def show(self, key: tuple) -> str:
         """Text of a cell as published ('10', '•')."""
@@ -59,10 +75,13 @@ class Figures:
 
 
 def collect(con: duckdb.DuckDBPyConnection, run_id: str, as_of: date, changes: dict[str, int], key: bytes,
-            out: Path | None = None, history_runs: int = 24) -> Figures:
+            out: Path | None = None, history_runs: int = 24,
+            capacity: tuple[int | None, int | None] = (None, None)) -> Figures:
     """Count everything for this run (needs targets, active_cases, courses, hist_runs), round it
     with `key` and audit it together with the last committed run's leadership_counts.csv (when
-    its folder, as the ledger names it or by its name under `out`, is still there)."""
+    its folder, as the ledger names it or by its name under `out`, is still there). `capacity`
+    (courses per caseworker, per team) adds the coordinators over / within the first; the second
+    is only set against the published team counts in the report (no new figure)."""
     run_sql(con, "leadership_figures.sql")
     rows = con.execute("select figure, grp, grp2, n from leadership_figures").fetchall()
     size = con.execute("select count(distinct cpr) from targets").fetchone()[0]
@@ -112,6 +131,26 @@ def collect(con: duckdb.DuckDBPyConnection, run_id: str, as_of: date, changes: d
     counts.update({("coord", b): coord.get(b, 0) for b in COORD_BUCKETS})
     counts[("coord", "total")] = sum(coord.values())
     relations.append([("coord", "total"), *fig.keys["coord"]])
+    found_source = {r.grp: int(r.n) for r in frame[frame["figure"] == "coord_source"].itertuples()}
+    fig.keys["coord_source"] = [("coord_source", s) for s in COORD_SOURCES]
+    counts.update({("coord_source", s): found_source.get(s, 0) for s in COORD_SOURCES})
+    relations.append([("courses", "ongoing"), *fig.keys["coord_source"]])
+    fig.capacity = capacity
+    fig.keys["caseload"] = []
+    if capacity[0] is not None:
+        over, within = con.execute(CASELOAD_SQL, {"capacity": int(capacity[0])}).fetchone()
+        tag = f"capacity_{int(capacity[0])}"
+        fig.keys["caseload"] = [("caseload", "caseworkers_over", tag), ("caseload", "caseworkers_within", tag)]
+        counts.update(zip(fig.keys["caseload"], (int(over), int(within))))
+        relations.append([("coord", "total"), *fig.keys["caseload"]])
+
+    # outcomes after a course ends (deliver.outcomes; only when the run computed them)
+    if con.execute("select count(*) from duckdb_tables() where table_name = 'oc_measures' and temporary").fetchone()[0]:
+        found, fig.keys["outcome"], ties = outcome_cells(con, as_of)
+        counts.update(found)
+        relations.extend([total, *parts] for kind, total, parts in ties if kind == "eq")
+    else:
+        fig.keys["outcome"] = []
 
     first = con.execute("select run_id from hist_runs order by as_of, started_at, run_id limit 1").fetchone()
     first = first[0] if first else run_id

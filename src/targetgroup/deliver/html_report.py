@@ -26,7 +26,7 @@ main{max-width:1100px;margin:0 auto;padding:20px 24px 40px}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:16px}
 section{background:#fff;border-radius:8px;padding:14px 18px;box-shadow:0 1px 2px rgba(0,0,0,.08);overflow-x:auto}
 section.wide{grid-column:1 / -1}
-h2{font-size:16px;margin:0 0 10px;font-weight:600}
+h2{font-size:16px;margin:0 0 10px;font-weight:600} h3{font-size:14px;margin:14px 0 0;font-weight:600}
 table{border-collapse:collapse;font-size:13px;margin-top:10px;min-width:50%}
 th,td{padding:3px 10px;border-bottom:1px solid #e3e6ea;text-align:left} td.n,th.n{text-align:right}
 tr.total td{font-weight:600;border-top:2px solid #c9ced6}
@@ -115,8 +115,17 @@ def render(fig: Figures, lang: str = "da", dept_names: dict[str, str] | None = N
     sections.append(_section(t("sec_team"), *_bars(fig, fig.keys["team"], team_labels, t("sec_team"), lang,
                                                    total=("courses", "ongoing"))))
     coord_labels = [t(k[1]) for k in fig.keys["coord"]]
-    sections.append(_section(t("sec_coord"), *_bars(fig, fig.keys["coord"], coord_labels, t("sec_coord"), lang,
-                                                    total=("coord", "total")), wide=False, note=t("coord_note")))
+    chart, table = _bars(fig, fig.keys["coord"], coord_labels, t("sec_coord"), lang, total=("coord", "total"))
+    sources = fig.keys.get("coord_source", [])
+    if sources:
+        table += _table(lang, [t("coord_source"), t("courses")],
+                        [[t(f"coord_{k[1]}"), fig.show(k)] for k in sources],
+                        [t("total"), fig.show(("courses", "ongoing"))])
+    sections.append(_section(t("sec_coord"), chart, table, wide=False, note=t("coord_note")))
+
+    if fig.capacity != (None, None):
+        sections.append(_caseload(fig, lang, team_labels))
+    sections.append(_outcomes(fig, lang))
 
     rules_line = (escape(f" · {t('rule_set')} {rules[0] or '?'} ({(rules[1] or '')[:12]})") if rules[1] else "")
     return f"""<!DOCTYPE html>
@@ -131,6 +140,56 @@ def render(fig: Figures, lang: str = "da", dept_names: dict[str, str] | None = N
 <div class="grid">{"".join(sections)}</div></main>
 <footer>{escape(t("generated"))}</footer></body></html>
 """
+
+
+def _caseload(fig: Figures, lang: str, team_labels: list[str]) -> str:
+    """Caseload against the configured capacity: coordinators over / within N courses (rounded,
+    audited figures), and each team's published ongoing courses as a share of its capacity
+    (worked out from the published number only: a hidden team stays unjudged)."""
+    t = lambda key, **kw: texts.t(key, lang, **kw)  # noqa: E731
+    per_worker, per_team = fig.capacity
+    parts = []
+    if per_worker is not None and fig.keys.get("caseload"):
+        over, within = fig.keys["caseload"]
+        parts.append(_table(lang, [t("cl_coordinators", n=per_worker), t("cl_count")],
+                            [[t("cl_over", n=per_worker), fig.show(over)], [t("cl_within", n=per_worker), fig.show(within)]],
+                            [t("total"), fig.show(("coord", "total"))]))
+    if per_team is not None:
+        rows = []
+        for key, label in zip(fig.keys["team"], team_labels):
+            shown = fig.value(key)
+            share = "•" if shown is None else f"{round(100 * shown / per_team)} %"
+            rows.append([label, fig.show(key), str(per_team), share])
+        parts.append(_table(lang, [t("cl_team"), t("courses"), t("cl_capacity"), t("cl_share")], rows))
+    return _section(t("sec_caseload"), "", "".join(parts), wide=False, note=t("cl_note"))
+
+
+def _outcomes(fig: Figures, lang: str) -> str:
+    """The "Outcomes" section: one table per cohort kind, a row per quarter and horizon reached."""
+    t = lambda key, **kw: texts.t(key, lang, **kw)  # noqa: E731
+    keys = fig.keys.get("outcome", [])
+    if not keys:
+        return _section(t("sec_outcomes"), f'<p class="note">{escape(t("outcomes_none"))}</p>', "", wide=True)
+    measures = ("followed", "back_in_group", "departments_0", "departments_1", "departments_2p", "benefit", "education")
+    head = [t("oc_cohort"), t("oc_after"), t("oc_size"), *(t(f"oc_{m}") for m in measures)]
+    tables = []
+    for cohort in ("ended", "comparison"):
+        groups = [k[1] for k in keys if k[2] == "cohort" and k[1].startswith(cohort + ":")]
+        rows = []
+        for group in groups:
+            size = fig.show(("outcome", group, "cohort"))
+            horizons = sorted({int(k[2].split("m:")[0]) for k in keys if k[1] == group and k[2] != "cohort"})
+            if not horizons:
+                rows.append([group.split(":")[1], "", size, *([""] * len(measures))])
+            for months in horizons:
+                rows.append([group.split(":")[1], t("oc_months", n=months), size,
+                             *(fig.show(("outcome", group, f"{months}m:{m}")) for m in measures)])
+        if rows:
+            ths = "".join(f'<th class="{"n" if i > 1 else ""}">{escape(h)}</th>' for i, h in enumerate(head))
+            body = "".join("<tr>" + "".join(f'<td class="{"n" if i > 1 and c else ""}">{escape(c)}</td>'
+                                            for i, c in enumerate(r)) + "</tr>" for r in rows)
+            tables.append(f"<h3>{escape(t('oc_' + cohort))}</h3><table><tr>{ths}</tr>{body}</table>")
+    return _section(t("sec_outcomes"), "".join(tables), "", wide=True, note=t("outcomes_note"))
 
 
 def write_report(fig: Figures, path: Path, lang: str = "da", dept_names: dict[str, str] | None = None,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from targetgroup import coordinators
 from targetgroup.warehouse import ALIAS, attached, run_sql
 
 HIST_RUNS_EMPTY = ("select ''::varchar as run_id, null::date as as_of, null::timestamp as started_at, "
@@ -65,6 +66,7 @@ def build_courses(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
                    select flag_id, any_value(rule_id) as rule_id, min(valid_from) as valid_from,
                           case when bool_or(valid_to is null) then null else max(valid_to) end as valid_to
                    from hist_flags group by flag_id""")
+    coordinators.ensure_records(con)
     run_sql(con, "courses.sql", {"as_of": as_of})
     return con.execute("select count(*) from courses").fetchone()[0]
 

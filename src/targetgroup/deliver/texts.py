@@ -125,12 +125,34 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sec_dept": ("Borgere pr. forvaltning", "Citizens per department"),
     "sec_rule": ("Borgere pr. regel", "Citizens per rule"),
     "sec_duration": ("Varighed af sammenhængende forløb", "Duration of coordinated courses"),
+    "sec_caseload": ("Belastning mod kapacitet", "Caseload against capacity"),
+    "cl_coordinators": ("Tovholdere (kapacitet {n} forløb)", "Coordinators (capacity {n} courses)"),
+    "cl_count": ("Antal", "Number"),
+    "cl_over": ("over kapaciteten (mere end {n} igangværende forløb)", "over capacity (more than {n} ongoing courses)"),
+    "cl_within": ("inden for kapaciteten (højst {n})", "within capacity (at most {n})"),
+    "cl_team": ("Team", "Team"),
+    "cl_capacity": ("Kapacitet", "Capacity"),
+    "cl_share": ("Andel af kapaciteten", "Share of capacity"),
+    "cl_note": ("Kapaciteten er den, kommunen har sat i sources.yaml (caseload:). Tallene er afrundet som "
+                "resten af rapporten; et teams andel er regnet af det viste (afrundede) tal, og et skjult tal "
+                "vises som •.",
+                "The capacity is the municipality's own, set in sources.yaml (caseload:). Counts are rounded like "
+                "the rest of the report; a team's share is worked out from the count shown (rounded), and a "
+                "hidden count shows as •."),
     "sec_team": ("Igangværende forløb pr. team (tovholderens team)", "Ongoing courses per team (the coordinator's team)"),
     "sec_coord": ("Tovholdere efter antal forløb", "Coordinators by number of courses"),
-    "coord_note": ("Tovholder = sagsbehandleren i den forvaltning, der har haft borgeren længst blandt dem bag "
-                   "markeringen (tidligste startdato for en aktiv sag; ved lighed forvaltningskoden).",
-                   "Coordinator = the caseworker in the department that has served the citizen longest among "
-                   "those behind the flag (earliest start of an active case; ties by department code)."),
+    "coord_note": ("Tovholder = den tovholder, en sagsbehandler har registreret for forløbet (targetgroup "
+                   "coordinator eller afdelingens fil). Kun hvor ingen er registreret, gættes der: sagsbehandleren i "
+                   "den forvaltning, der har haft borgeren længst blandt dem bag markeringen (tidligste startdato "
+                   "for en aktiv sag; ved lighed forvaltningskoden). Tabellen viser, hvor mange der er gættet.",
+                   "Coordinator = the coordinator a caseworker recorded for the course (targetgroup coordinator or "
+                   "the department's file). Only where none is recorded is it guessed: the caseworker in the "
+                   "department that has served the citizen longest among those behind the flag (earliest start "
+                   "of an active case; ties by department code). The table shows how many are guessed."),
+    "coord_source": ("Tovholder", "Coordinator"),
+    "coord_recorded": ("registreret", "recorded"),
+    "coord_guessed": ("gættet (ingen registreret)", "guessed (none recorded)"),
+    "coord_none": ("ingen fundet", "none found"),
     "ongoing": ("Igangværende", "Ongoing"),
     "ended_courses": ("Afsluttede", "Ended"),
     "total": ("I alt", "Total"),
@@ -153,6 +175,31 @@ TEXTS: dict[str, tuple[str, str]] = {
     "coordinators": ("Tovholdere", "Coordinators"),
     "courses": ("Forløb", "Courses"),
     "generated": ("Dannet af targetgroup", "Made by targetgroup"),
+    # outcomes after a course ends (docs/outcomes.md)
+    "sec_outcomes": ("Udfald efter forløb", "Outcomes"),
+    "outcomes_note": ("Borgere fulgt 3, 6 og 12 måneder efter, at et forløb sluttede (kohorte = kvartalet, forløbet "
+                      "sluttede i). Sammenligningsgruppen er borgere, der opfyldte en regel, men hvis markering en "
+                      "sagsbehandler fjernede, eller som ikke gav samtykke. Tallene beskriver; de viser ikke, hvad "
+                      "forløbet har gjort: grupperne er ikke ens fra starten. Et tidspunkt vises først, når hele "
+                      "kvartalet har nået det.",
+                      "Citizens followed 3, 6 and 12 months after a course ended (cohort = the quarter it ended in). "
+                      "The comparison group: citizens who met a rule but whose flag a caseworker removed, or who did "
+                      "not give consent. The figures describe; they do not show what the course achieved: the groups "
+                      "differ from the start. A horizon is shown once the whole quarter has reached it."),
+    "outcomes_none": ("Ingen afsluttede forløb endnu.", "No ended courses yet."),
+    "oc_ended": ("Afsluttede forløb", "Ended courses"),
+    "oc_comparison": ("Sammenligningsgruppe (beskrivende)", "Comparison group (descriptive)"),
+    "oc_cohort": ("Kohorte", "Cohort"),
+    "oc_after": ("Efter", "After"),
+    "oc_months": ("{n} mdr.", "{n} months"),
+    "oc_size": ("Antal", "Size"),
+    "oc_followed": ("Fulgt (bor her)", "Followed (resident)"),
+    "oc_back_in_group": ("I målgruppen igen", "Back in target group"),
+    "oc_departments_0": ("0 forv.", "0 depts"),
+    "oc_departments_1": ("1 forv.", "1 dept"),
+    "oc_departments_2p": ("2+ forv.", "2+ depts"),
+    "oc_benefit": ("På ydelse", "On a benefit"),
+    "oc_education": ("I uddannelse/vejledning", "In education/guidance"),
     "rule_set": ("regelsæt", "rule set"),
 }
 
@@ -189,6 +236,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "FAMILY_VIA_FATHER": ("via far", "via the father"),
     "FAMILY_VIA_HOUSEHOLD": ("via husstanden", "via the household"),
     "PROTECTED": ("navne- og adressebeskyttelse", "name and address protection"),
+    "AREA": ("bor i et af reglens områder", "lives in one of the rule's areas"),
     "MANUAL_INCLUDE": ("tilføjet manuelt", "included by hand"),
     "MANUAL_EXCLUDE": ("undtaget manuelt", "excluded by hand"),
     "DEAD": ("død", "died"),
@@ -209,6 +257,8 @@ REASON_PATTERNS: list[tuple[str, str, str]] = [
      "a continuous spell in {dept} of more than {period}"),
     (r"SPELL_(?P<dept>[A-Z0-9]+)_GE_(?P<period>\w+)", "sammenhængende forløb i {dept} i mindst {period}",
      "a continuous spell in {dept} of at least {period}"),
+    (r"SPELL_(?P<dept>[A-Z0-9]+)_NEW_(?P<period>\w+)", "nyt forløb i {dept} inden for de seneste {period}",
+     "a new spell in {dept} within the last {period}"),
     (r"AGE_GE_(?P<n>\d+)", "mindst {n} år", "aged {n} or more"),
     (r"AGE_LE_(?P<n>\d+)", "højst {n} år", "aged {n} or less"),
     (r"AGE_(?P<n>\d+)_(?P<m>\d+)", "{n}-{m} år", "aged {n} to {m}"),

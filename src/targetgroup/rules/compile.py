@@ -38,8 +38,9 @@ def condition_code(cond: object, config: SourcesConfig) -> str:
     if isinstance(cond, m.CaseTypeCondition):
         return f"CASETYPE_{cond.department}"
     if isinstance(cond, m.DurationCondition):
-        op = "GT" if cond.more_than is not None else "GE"
-        return f"SPELL_{cond.department}_{op}_{(cond.more_than or cond.at_least).code}"
+        bound, period = cond.bound
+        op = {"gt": "GT", "ge": "GE", "within": "NEW"}[bound]
+        return f"SPELL_{cond.department}_{op}_{period.code}"
     if isinstance(cond, m.AgeCondition):
         if cond.max is None:
             return f"AGE_GE_{cond.min}"
@@ -48,6 +49,8 @@ def condition_code(cond: object, config: SourcesConfig) -> str:
         return f"AGE_{cond.min}_{cond.max}"
     if isinstance(cond, m.PersistenceCondition):
         return f"PERSISTENT_{cond.runs}_RUNS"
+    if isinstance(cond, m.AreaCondition):
+        return "AREA"
     raise TypeError(type(cond).__name__)  # age_transition codes are built per age in SQL
 
 
@@ -62,15 +65,18 @@ def condition_sql(cond: object, config: SourcesConfig) -> tuple[str, dict[str, o
         return template("case_type"), {"department": cond.department, "case_types": list(cond.case_types),
                                        "code": condition_code(cond, config)}
     if isinstance(cond, m.DurationCondition):
-        period = cond.more_than or cond.at_least
+        bound, period = cond.bound
         return template("duration"), {"department": cond.department, "months": int(period.total_months),
-                                      "days": int(period.days), "strict": cond.more_than is not None,
+                                      "days": int(period.days), "bound": bound,
                                       "code": condition_code(cond, config),
                                       **case_filter({cond.department: cond.case_types})}
     if isinstance(cond, m.AgeCondition):
         return template("age"), {"min": int(cond.min if cond.min is not None else 0),
                                  "max": int(cond.max if cond.max is not None else 200),
                                  "code": condition_code(cond, config)}
+    if isinstance(cond, m.AreaCondition):
+        return template("area"), {"areas": sorted({a.strip().lower() for a in cond.in_}),
+                                  "code": condition_code(cond, config)}
     if isinstance(cond, m.AgeTransitionCondition):
         ages = [{"months": int(a.total_months), "days": int(a.days), "code": a.code} for a in cond.ages]
         return template("age_transition"), {"ages": ages, "within_days": int(cond.within_days)}

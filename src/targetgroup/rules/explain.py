@@ -180,10 +180,14 @@ def _describe(cond) -> str:
     if kind in ("case_type", "duration"):
         extra = ""
         if kind == "duration":
-            extra = f", {'more than' if cond.more_than else 'at least'} {(cond.more_than or cond.at_least).code.lower()}"
+            bound, period = cond.bound
+            words = {"gt": "more than", "ge": "at least", "within": "started within"}[bound]
+            extra = f", {words} {period.code.lower()}"
         return f"{kind}: {cond.department} {', '.join(cond.case_types)}{extra}".rstrip()
     if kind == "age":
         return f"age: {cond.min if cond.min is not None else 0}-{cond.max if cond.max is not None else ''}"
+    if kind == "area":
+        return f"area: in {', '.join(cond.in_)}"
     if kind == "age_transition":
         return f"age_transition: {', '.join(a.code.lower() for a in cond.ages)} within {cond.within_days} days"
     return f"persistence: {cond.runs} consecutive as-of dates"

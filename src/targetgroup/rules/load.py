@@ -195,7 +195,8 @@ def _from_pydantic(path: Path, lines: dict[KeyPath, int], data: dict, err: dict)
 
 KINDS: dict[str, type[BaseModel]] = {
     "departments": m.DepartmentsCondition, "case_type": m.CaseTypeCondition, "duration": m.DurationCondition,
-    "age": m.AgeCondition, "age_transition": m.AgeTransitionCondition, "persistence": m.PersistenceCondition,
+    "age": m.AgeCondition, "age_transition": m.AgeTransitionCondition, "area": m.AreaCondition,
+    "persistence": m.PersistenceCondition,
 }
 
 
@@ -282,5 +283,8 @@ def _check_vocabulary(conditions: list[tuple[str, int, object]], notify: list[ob
         elif cond.kind in ("case_type", "duration"):
             dept(key + ("department",), cond.department)
             case_types(key + ("case_types",), cond.department, cond.case_types)
+        elif cond.kind == "area" and "area" not in config.persons.columns:
+            add(key + ("kind",), "an area condition needs the person extract's area column",
+                f"map it under persons: columns: area: <column> in {config.file}")
     for k, name in enumerate(notify):
         dept(("rules", i, "notify", k), name)

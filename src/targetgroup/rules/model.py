@@ -82,23 +82,39 @@ class CaseTypeCondition(_Strict):
     case_types: list[Code] = Field(min_length=1)
 
 
+class StartedWithin(_Strict):
+    """`started_within: {days: N}`: the spell started at most N days before D (D - N to D)."""
+
+    days: int = Field(ge=0, le=3660)
+
+
 class DurationCondition(_Strict):
     """The spell of cases in `department` (optionally of `case_types`) running on D has lasted
-    more than `more_than` (or at least `at_least`)."""
+    more than `more_than` (or at least `at_least`), or started within the last
+    `started_within.days` days (inflow: new to the department's cases of those types)."""
 
     kind: Literal["duration"]
     department: FileCode
     case_types: list[Code] = []
     more_than: Period | None = None
     at_least: Period | None = None
+    started_within: StartedWithin | None = None
 
     _p = field_validator("more_than", "at_least", mode="before")(lambda v: None if v is None else _period(v))
 
     @model_validator(mode="after")
     def _one_bound(self) -> "DurationCondition":
-        if (self.more_than is None) == (self.at_least is None):
-            raise ValueError("give exactly one of more_than or at_least, e.g. more_than: 8y")
+        if [self.more_than, self.at_least, self.started_within].count(None) != 2:
+            raise ValueError("give exactly one of more_than, at_least or started_within, "
+                             "e.g. more_than: 8y or started_within: {days: 30}")
         return self
+
+    @property
+    def bound(self) -> tuple[str, Period]:
+        """('gt' | 'ge' | 'within', the period) of the one bound given."""
+        if self.started_within is not None:
+            return "within", Period(days=self.started_within.days)
+        return ("gt", self.more_than) if self.more_than is not None else ("ge", self.at_least)
 
 
 class AgeCondition(_Strict):
@@ -128,6 +144,16 @@ class AgeTransitionCondition(_Strict):
         lambda v: [_period(x) for x in v] if isinstance(v, list) else v)
 
 
+class AreaCondition(_Strict):
+    """The citizen's area or address code (the person extract's `area` column) is one of `in`;
+    compared trimmed and case-insensitively."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    kind: Literal["area"]
+    in_: list[Code] = Field(alias="in", min_length=1)
+
+
 class PersistenceCondition(_Strict):
     """The rule's other conditions held on this run and on the `runs - 1` committed runs before."""
 
@@ -137,10 +163,10 @@ class PersistenceCondition(_Strict):
 
 Condition = Annotated[
     Union[DepartmentsCondition, CaseTypeCondition, DurationCondition, AgeCondition,
-          AgeTransitionCondition, PersistenceCondition],
+          AgeTransitionCondition, AreaCondition, PersistenceCondition],
     Field(discriminator="kind"),
 ]
-CONDITION_KINDS = ("departments", "case_type", "duration", "age", "age_transition", "persistence")
+CONDITION_KINDS = ("departments", "case_type", "duration", "age", "age_transition", "area", "persistence")
 
 
 class Family(_Strict):

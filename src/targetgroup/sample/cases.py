@@ -111,8 +111,9 @@ class _CaseBook:
 
     def add(self, dept: str, who: np.ndarray, kind: str, *, case_type: str | None = None,
             start: np.ndarray | None = None, cpr: np.ndarray | None = None,
-            birth: np.ndarray | None = None) -> None:
-        """Add one case of `kind` in `dept` for each citizen index in `who` (or each given cpr)."""
+            birth: np.ndarray | None = None, until: np.ndarray | None = None) -> None:
+        """Add one case of `kind` in `dept` for each citizen index in `who` (or each given cpr);
+        `start` and `until` (the end date, NaT: open) replace the kind's drawn dates where given."""
         rng, ref = self.rng, self.ref
         k = len(who) if cpr is None else len(cpr)
         if k == 0:
@@ -145,6 +146,8 @@ class _CaseBook:
             raise ValueError(f"unknown case kind {kind!r}")
         if start is not None:
             begin = start
+        if until is not None:
+            end = np.asarray(until, dtype="datetime64[D]")
         born = self.pop.birth[who] if birth is None else birth
         begin = np.maximum(begin, born)
         end = np.where(np.isnat(end), end, np.maximum(end, begin))

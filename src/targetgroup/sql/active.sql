@@ -12,7 +12,7 @@ with living as (
 
 final as (
     select
-        cpr, birth_date, household_id, mother_cpr, father_cpr, protected,
+        cpr, birth_date, household_id, mother_cpr, father_cpr, protected, area,
         tg_age(birth_date, $as_of) as age,
         tg_age(birth_date, $as_of) < 18 as minor
     from living

@@ -6,6 +6,9 @@
 -- Coordinator ("tovholder"): among the departments behind the flag, the one that has served the
 -- citizen longest (earliest start date of an active case on $as_of; ties by department code, then
 -- caseworker); the coordinator is that case's caseworker and the course's team is that case's team.
+-- A coordinator recorded by a caseworker (coordinator_records, targetgroup.coordinators) wins over
+-- that guess: the record in force on $as_of (latest `from` on or before it) for any member of the
+-- course, for its rule or for every rule ('*'). coordinator_source says which: recorded | guessed.
 create or replace temp table courses as
 with changes as (
     select flag_id, any_value(rule_id) as rule_id, min(flag_valid_from) as valid_from,
@@ -39,6 +42,21 @@ coordinator as (
     where pick = 1
 ),
 
+recorded_candidates as (
+    select f.flag_id, r.coordinator, r.team, r.recorded_in_department,
+        row_number() over (partition by f.flag_id
+                           order by r.from_date desc, r.coordinator_id desc) as pick
+    from flag_status as f
+    join coordinator_records as r on r.cpr = f.cpr and r.rule_id in (f.rule_id, '*') and r.from_date <= $as_of
+    where f.change <> 'ended'
+),
+
+recorded as (
+    select flag_id, coordinator, team, recorded_in_department as coordinator_department
+    from recorded_candidates
+    where pick = 1
+),
+
 final as (
     select
         m.flag_id, m.rule_id, m.valid_from, m.valid_to,
@@ -51,9 +69,15 @@ final as (
             when coalesce(m.valid_to, $as_of::date) - m.valid_from < 730 then 'dur_1_2y'
             else 'dur_ge2y'
         end as duration_bucket,
-        c.coordinator, c.team, c.coordinator_department
+        coalesce(r.coordinator, c.coordinator) as coordinator,
+        case when r.flag_id is not null then r.team else c.team end as team,
+        case when r.flag_id is not null then r.coordinator_department else c.coordinator_department end
+            as coordinator_department,
+        case when r.flag_id is not null then 'recorded' when c.coordinator is not null then 'guessed' end
+            as coordinator_source
     from merged as m
     left join coordinator as c using (flag_id)
+    left join recorded as r using (flag_id)
 )
 
 select * from final;

@@ -71,6 +71,15 @@ coord as (
     group by all
 ),
 
+coord_source as (
+    -- ongoing courses by where their coordinator comes from: recorded, guessed or none found
+    select 'coord_source' as figure, coalesce(coordinator_source, 'none') as grp, null::varchar as grp2,
+        count(*) as n
+    from courses
+    where ongoing
+    group by all
+),
+
 final as (
     select figure, grp, grp2, n from combo
     union all select figure, grp, grp2, n from dept
@@ -79,6 +88,7 @@ final as (
     union all select figure, grp, grp2, n from course_totals
     union all select figure, grp, grp2, n from team
     union all select figure, grp, grp2, n from coord
+    union all select figure, grp, grp2, n from coord_source
 )
 
 select figure, grp, grp2, n from final;

@@ -1,6 +1,7 @@
 -- Condition `duration`: one row per resident citizen whose spell in $department (of the case
 -- types in $filter_pairs, if any) runs on $as_of and started $months months $days days before
--- $as_of ($strict: "more than"; else "at least").
+-- $as_of ($bound 'gt': more than; 'ge': at least), or started at most that long before $as_of
+-- ($bound 'within': inflow, the spell started on one of the days $as_of - period to $as_of).
 -- A spell is a gaps-and-islands merge of the citizen's periods in the department: cases active
 -- on $as_of (counted up to $as_of) and cases that started and ended before $as_of (any status). Periods that
 -- overlap or touch (the next starts at most one day after the last ended) form one spell.
@@ -59,9 +60,10 @@ final as (
         $department || ' spell since ' || strftime(spell_start, '%Y-%m-%d') as evidence
     from spells
     where spell_end >= $as_of
-      and case
-              when $strict then (spell_start + to_months($months) + to_days($days))::date < $as_of
-              else (spell_start + to_months($months) + to_days($days))::date <= $as_of
+      and case $bound
+              when 'gt' then (spell_start + to_months($months) + to_days($days))::date < $as_of
+              when 'ge' then (spell_start + to_months($months) + to_days($days))::date <= $as_of
+              when 'within' then (spell_start + to_months($months) + to_days($days))::date >= $as_of
           end
 )
 

@@ -1,0 +1,218 @@
+"""A synthetic municipality as it evolves: monthly extract snapshots drawn from one seed.
+
+    generate_history(out_dir, months=18, citizens=3_000, seed=42, end=date(2026, 11, 1), fmt="parquet")
+
+writes `out_dir/<yyyy-mm-dd>/` for each of `months` monthly dates ending on `end` (the first of
+each month when `end` is a first), each with its own `sources.yaml` and extracts, and returns the
+dates. The same arguments give the same files.
+
+One population and one case book are drawn for the whole period (population.py, cases.py), and
+each snapshot shows what the systems would have delivered on its date (grain of each extract as
+in `generate`: one row per citizen, one row per case):
+- citizens born after the date, or moving in after it, are not yet in the CPR extract;
+- a death or a move away shows from its date on;
+- a case shows from its start date; one that ended during the period shows as closed
+  (the system's closed code) in snapshots after its end date;
+- households split: a parent moves to a household of their own during the period;
+- courses end (a case in one of two departments closes) and some citizens come back (a new case
+  in that department months later); others come in new (cases in two departments starting
+  during the period).
+Status codes and case types are only those `sources.yaml` declares (checked as in `generate`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import yaml
+
+from targetgroup.errors import ConfigError
+from targetgroup.sample import cases as case_book
+from targetgroup.sample.cases import ACTIVE, CLOSED, DEPARTMENTS, PASSIVE, STATUS_ROLES, check_vocabulary
+from targetgroup.sample.population import Population, add_months, age_on, alive_and_resident, build_population
+from targetgroup.sample.write import CPR_STYLE, case_table, derived_sources, person_table, styled_cpr, write_extract
+
+MONTHS = (12, 24)          # the shortest and longest history `--history` accepts
+HISTORY_FORMATS = ("parquet", "csv", "mixed")
+HISTORY_CITIZENS = 3_000   # small enough that backfilling 18 snapshots takes about a minute
+
+
+def parse_months(text: str) -> int:
+    """'18m' or '18' -> 18; ConfigError outside 12-24 months."""
+    match = re.fullmatch(r"\s*(\d{1,3})\s*m?\s*", text or "")
+    months = int(match.group(1)) if match else -1
+    if not MONTHS[0] <= months <= MONTHS[1]:
+        raise ConfigError(f"history length {text!r} is not {MONTHS[0]}-{MONTHS[1]} months",
+                          hint="write it as e.g. 18m")
+    return months
+
+
+def snapshot_dates(end: date, months: int) -> list[date]:
+    """The `months` monthly dates ending on `end`, oldest first (31 Jan - 1 month = 31 Dec; 29-31
+    roll over as in population.add_months)."""
+    day = np.datetime64(end, "D")
+    return [add_months(np.array([day]), -back)[0].astype(date) for back in range(months - 1, -1, -1)]
+
+
+def generate_history(out_dir: Path, months: int = 18, citizens: int = HISTORY_CITIZENS, seed: int = 42,
+                     end: date = date(2026, 11, 1), fmt: str = "parquet") -> list[date]:
+    """Write one snapshot folder per month into out_dir; return the snapshot dates (oldest first)."""
+    from targetgroup.sample import SAMPLE_SOURCES, load_sample_sources  # noqa: PLC0415 - package init
+
+    if fmt not in HISTORY_FORMATS:
+        raise ConfigError(f"unknown sample format {fmt!r}", hint=f"use one of {', '.join(HISTORY_FORMATS)}")
+    if not MONTHS[0] <= months <= MONTHS[1]:
+        raise ConfigError(f"{months} months of history is outside {MONTHS[0]}-{MONTHS[1]}")
+    if citizens < 500:
+        raise ConfigError(f"{citizens} citizens is too few for a history", hint="use 500 or more")
+    sources = load_sample_sources()
+    check_vocabulary(sources, str(SAMPLE_SOURCES))
+    dates = snapshot_dates(end, months)
+    first, last = np.datetime64(dates[0], "D"), np.datetime64(dates[-1], "D")
+    rng = np.random.default_rng(seed)
+    pop = build_population(rng, citizens, dates[-1])
+    move_in, new_household = _family_changes(rng, pop, first, last)
+    tables = _history_cases(rng, pop, first, last, move_in)
+    spec = sources if fmt == "mixed" else derived_sources(sources, fmt)
+    header = (f"# One monthly snapshot of targetgroup's sample with history (seed {seed}); derived from the\n"
+              "# sample's sources.yaml by targetgroup.sample.history. Synthetic data, fake CPR numbers.\n")
+    out_dir = Path(out_dir)
+    for day in dates:
+        folder = out_dir / day.isoformat()
+        folder.mkdir(parents=True, exist_ok=True)
+        d = np.datetime64(day, "D")
+        seen = snapshot_population(pop, d, move_in, new_household)
+        persons = spec["persons"]
+        write_extract(person_table(seen, persons["columns"]), folder, persons)
+        known = np.sort(seen.cpr)
+        snap_rng = np.random.default_rng([seed, d.astype(np.int64)])
+        for source in spec["sources"]:
+            dept = source["department"]
+            table = snapshot_cases(tables[dept], dept, d, first, known, pop.cpr)
+            style = CPR_STYLE[dept] if fmt == "mixed" or CPR_STYLE[dept] != "number" else "plain"
+            cpr = styled_cpr(table["cpr"].to_numpy(), style, snap_rng)
+            write_extract(case_table(table, source["columns"], cpr), folder, source)
+        (folder / "sources.yaml").write_text(
+            header + yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return dates
+
+
+def _family_changes(rng: np.random.Generator, pop: Population, first: np.datetime64,
+                    last: np.datetime64) -> tuple[np.ndarray, np.ndarray]:
+    """Move-in dates (NaT: lived here all along) per citizen, whole households at a time, and
+    per citizen the (date, household) of a move to a household of their own (NaT: none)."""
+    span = int((last - first).astype(np.int64))
+    households = np.unique(pop.household)
+    arrives = households[rng.random(len(households)) < 0.03]
+    day = first + rng.integers(1, span + 1, size=len(arrives)).astype("timedelta64[D]")
+    move_in = np.full(pop.size, np.datetime64("NaT", "D"))
+    at = np.searchsorted(arrives, pop.household)
+    hit = (at < len(arrives)) & (arrives[np.minimum(at, len(arrives) - 1)] == pop.household)
+    move_in[hit] = day[at[hit]]
+    # separations: a father with children at home moves to a household of his own
+    child = np.flatnonzero(pop.father >= 0)
+    fathers = np.unique(pop.father[child[pop.household[pop.father[child]] == pop.household[child]]])
+    leaving = fathers[rng.random(len(fathers)) < 0.05]
+    new_household = np.full(pop.size, -1, dtype=np.int64)
+    new_household[leaving] = pop.household.max() + 1 + np.arange(len(leaving))
+    leave_day = np.full(pop.size, np.datetime64("NaT", "D"))
+    leave_day[leaving] = first + rng.integers(1, span + 1, size=len(leaving)).astype("timedelta64[D]")
+    return move_in, np.rec.fromarrays([leave_day, new_household], names="day,household")
+
+
+def snapshot_population(pop: Population, day: np.datetime64, move_in: np.ndarray,
+                        new_household: np.recarray) -> Population:
+    """The citizens the CPR extract of `day` holds, with only the events up to `day`."""
+    here = (pop.birth <= day) & ~(move_in > day)
+    index = np.flatnonzero(here)
+    remap = np.full(pop.size, -1, dtype=np.int64)
+    remap[index] = np.arange(len(index))
+    linked = lambda parent: np.where(parent >= 0, remap[np.maximum(parent, 0)], -1)  # noqa: E731
+    moved_out = new_household.day <= day
+    household = np.where(moved_out, new_household.household, pop.household)
+    no_date = np.datetime64("NaT", "D")
+    return replace(
+        pop, cpr=pop.cpr[index], birth=pop.birth[index], male=pop.male[index], household=household[index],
+        mother=linked(pop.mother[index]), father=linked(pop.father[index]),
+        death=np.where(pop.death <= day, pop.death, no_date)[index],
+        moved=np.where(pop.moved <= day, pop.moved, no_date)[index],
+        protected=pop.protected[index], vulnerable=pop.vulnerable[index], name=pop.name.take(pa.array(index)))
+
+
+def snapshot_cases(table: pa.Table, dept: str, day: np.datetime64, first: np.datetime64,
+                   known: np.ndarray, population_cpr: np.ndarray) -> pa.Table:
+    """A department's cases as its system shows them on `day` (same columns as `table`)."""
+    start = table["start_date"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    end = table["end_date"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    cpr = table["cpr"].to_numpy()
+    # citizens of the population show once they are in the CPR extract; planted unmatched
+    # CPR numbers (never in it) show throughout
+    in_pop = np.isin(cpr, population_cpr)
+    listed = np.isin(cpr, known)
+    keep = (start <= day) & (listed | ~in_pop)
+    codes = STATUS_ROLES[dept]
+    status = table["status"].to_numpy(zero_copy_only=False).astype(object)
+    ended = (end >= first) & (end < day) & np.isin(status, [codes[ACTIVE], codes[PASSIVE]])
+    status = np.where(ended, codes[CLOSED], status)
+    shown = table.set_column(table.schema.get_field_index("status"), "status", pa.array(status, pa.string()))
+    return shown.filter(pa.array(keep))
+
+
+def _history_cases(rng: np.random.Generator, pop: Population, first: np.datetime64, last: np.datetime64,
+                   move_in: np.ndarray) -> dict[str, pa.Table]:
+    """The case book over the whole period: the sample's cases as of the first snapshot, plus
+    courses that end and come back and citizens new to several departments."""
+    book = case_book._CaseBook(rng, pop, first)
+    case_book._vulnerable_cases(book)
+    case_book._background_cases(book)
+    case_book._planted_patterns(book)
+    case_book._unmatched_cases(book)
+    span = int((last - first).astype(np.int64))
+    days = lambda low, high, k: rng.integers(low, high, size=k).astype("timedelta64[D]")  # noqa: E731
+    age = age_on(pop.birth, last)
+    here = alive_and_resident(pop, last) & np.isnat(move_in)
+    adults = np.flatnonzero(here & (age >= 31) & (age <= 60) & ~pop.vulnerable)
+    k = max(8, pop.size // 150)
+    # leavers who come back: a jobcentre case throughout; the adult-social case closes early in
+    # the period, and half of them get a new one 3-9 months later
+    leavers = rng.choice(adults, size=min(k, len(adults)), replace=False)
+    open_end = np.full(len(leavers), np.datetime64("NaT", "D"))
+    book.add("JOB", leavers, "active", start=first - days(200, 900, len(leavers)), until=open_end)
+    closes = first + days(20, max(21, span // 3), len(leavers))
+    book.add("SOC", leavers, "active", start=first - days(100, 700, len(leavers)), until=closes)
+    back = leavers[: len(leavers) // 2]
+    book.add("SOC", back, "active", start=closes[: len(back)] + days(90, 270, len(back)), until=open_end[: len(back)])
+    # newcomers: cases in two departments opening during the period; a third of them end again
+    rest = np.setdiff1d(adults, leavers)
+    new = rng.choice(rest, size=min(k, len(rest)), replace=False)
+    opens = first + days(1, span, len(new))
+    ends = np.where(rng.random(len(new)) < 0.33, opens + days(60, 240, len(new)), np.datetime64("NaT", "D"))
+    book.add("JOB", new, "active", start=opens, until=np.full(len(new), np.datetime64("NaT", "D")))
+    book.add("SUND", new, "active", start=opens, until=ends)
+    tables = book.tables()
+    return {dept: _after_move_in(tables[dept], pop, move_in) for dept in DEPARTMENTS}
+
+
+def _after_move_in(table: pa.Table, pop: Population, move_in: np.ndarray) -> pa.Table:
+    """Cases of citizens who move in during the period start no earlier than the move."""
+    order = np.argsort(pop.cpr)
+    cpr = table["cpr"].to_numpy()
+    at = np.searchsorted(pop.cpr[order], cpr)
+    found = pop.cpr[order][np.minimum(at, pop.size - 1)] == cpr
+    arrived = np.full(len(cpr), np.datetime64("NaT", "D"))
+    arrived[found] = move_in[order][at[found]]
+    start = table["start_date"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    start = np.where(arrived > start, arrived, start)
+    end = table["end_date"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    end = np.where(np.isnat(end), end, np.maximum(end, start))
+    table = table.set_column(table.schema.get_field_index("start_date"), "start_date", pa.array(start, pa.date32()))
+    return table.set_column(table.schema.get_field_index("end_date"), "end_date",
+                            pa.array(end, pa.date32(), from_pandas=True))
+
+
+__all__ = ["generate_history", "parse_months", "snapshot_dates", "HISTORY_CITIZENS"]
