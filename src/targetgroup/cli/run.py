@@ -35,11 +35,11 @@ def run(
     """Run the whole pipeline: read the extracts, find the target group, write reports, store the run."""
     from targetgroup.pipeline import RunSettings, run_pipeline  # noqa: PLC0415 - keep --help fast
 
-    from targetgroup.rules import DEFAULT_RULES  # noqa: PLC0415
+    from targetgroup.rules.load import resolve_rules  # noqa: PLC0415
 
     if lang not in ("da", "en"):
         raise typer.BadParameter("--lang must be da or en")
-    settings = RunSettings(sources=sources, rules=rules or DEFAULT_RULES, as_of=parse_date(as_of), out=out,
+    settings = RunSettings(sources=sources, rules=resolve_rules(rules), as_of=parse_date(as_of), out=out,
                            warehouse=warehouse, rebuild=rebuild, threads=threads, memory_limit=memory_limit,
                            wait_seconds=wait, lang=lang, dry_run=dry_run, suppressions=suppressions, store_extracts=store_extracts,
                            allow_drop=tuple(allow_drop or ()), switch_rules=switch_rules)
@@ -103,10 +103,16 @@ def sample(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the extracts and sources.yaml into.")] = Path("sample_data"),
     fmt: Annotated[str, typer.Option("--format", help="mixed (each department its own format), csv or parquet.")] = "mixed",
     reference_date: Annotated[Optional[str], typer.Option("--reference-date", help="The date the data is 'today' for (YYYY-MM-DD).")] = "2026-11-01",
+    fleet_dir: Annotated[Optional[Path], typer.Option("--fleet", help="Write a synthetic fleet instead: Denmark's 98 municipalities at their real sizes x --scale, and DIR/fleet.yaml.")] = None,
+    scale: Annotated[float, typer.Option("--scale", min=0.0001, max=1.0, help="With --fleet: citizens per inhabitant (each municipality at least 200).")] = 0.01,
 ) -> None:
     """Generate a synthetic municipality (fake CPR numbers) in the form real case systems deliver."""
     from targetgroup.sample import generate  # noqa: PLC0415
 
+    if fleet_dir is not None:
+        from targetgroup.cli.fleet import sample_fleet  # noqa: PLC0415 - the fleet's own sample
+        sample_fleet(fleet_dir, scale, seed, parse_date(reference_date))
+        return
     if fmt not in ("mixed", "csv", "parquet"):
         raise typer.BadParameter("--format must be mixed, csv or parquet")
     try:

@@ -2,6 +2,7 @@
 
     load_rules(path, config)  -> LoadedRules (model, content hash, line map) or RulesError
     check_rules(path, config) -> list[RulesError] (empty when the file is fine)
+    resolve_rules(value, cwd) -> the rule file `--rules VALUE` means (DEFAULT_RULES when None)
 
 The content hash is the sha256 of the canonical form of the file's data (JSON with sorted
 keys), so comments and layout do not change it; any change of meaning does.
@@ -40,6 +41,16 @@ class LoadedRules:
         """The manual exclusion/inclusion list, relative to the rule file's folder."""
         value = getattr(self.rules, f"manual_{which}")
         return (self.file.parent / value) if value else None
+
+
+def resolve_rules(value: str | Path | None, cwd: Path | None = None) -> Path:
+    """The rule file that `targetgroup run --rules VALUE` uses: DEFAULT_RULES when no value is
+    given, else the path (relative to `cwd`, default the current folder). The one place the CLI
+    and the fleet file turn a --rules value into a file."""
+    if value is None or str(value) == "":
+        return DEFAULT_RULES
+    path = Path(value)
+    return path if path.is_absolute() or cwd is None else cwd / path
 
 
 def content_hash(data: object) -> str:
