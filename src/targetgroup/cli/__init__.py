@@ -6,6 +6,7 @@ One module per command group registers its commands on `app`:
     cli/register.py  suppress, runs, history
     cli/validate.py  validate (the quality gate alone)
     cli/disclosure.py audit-disclosure (leadership figures against differencing)
+    cli/fleet.py     fleet (many municipalities on a Dask cluster)
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ from targetgroup.cli import register as _register  # noqa: E402,F401
 from targetgroup.cli import validate as _validate  # noqa: E402,F401
 from targetgroup.cli import disclosure as _disclosure  # noqa: E402,F401
 from targetgroup.cli import consent as _consent  # noqa: E402,F401
+from targetgroup.cli import fleet as _fleet  # noqa: E402,F401
 
 
 def entry() -> None:
