@@ -22,9 +22,10 @@ is an flock, which the kernel releases with the dead process; nothing was commit
 is one transaction), and the retry's run sweeps the staging folder the dead one left. A task lost
 twice is reported "failed" (worker lost) with an ALERT.txt in its out folder.
 
-TEST HOOK: with TARGETGROUP_FLEET_HOLD_DIR set, a run whose `<dir>/<name>.hold` exists writes
-`<dir>/<name>.<pid>.waiting` when its register stage starts (lock held, nothing committed) and
-waits until the hold file is removed. Tests use it to kill a worker mid-run.
+TEST HOOK: with TARGETGROUP_FLEET_HOLD_DIR set, every run touches `<dir>/<name>.<pid>.reached`
+when its register stage starts (lock held, nothing committed); if `<dir>/<name>.hold` exists it
+also writes `<dir>/<name>.<pid>.waiting` and waits until the hold file is removed. Tests use it
+to kill a worker mid-run and to count the attempts.
 """
 
 from __future__ import annotations
@@ -196,9 +197,12 @@ def _progress(logger: logging.Logger, job: Job):
 
 def _hold(job: Job) -> None:
     folder = os.environ.get(HOLD_ENV)
-    if not folder or not (hold := Path(folder) / f"{job.name}.hold").exists():
+    if not folder:
         return
-    (Path(folder) / f"{job.name}.{os.getpid()}.waiting").touch()
+    (Path(folder) / f"{job.name}.{os.getpid()}.reached").touch()
+    hold = Path(folder) / f"{job.name}.hold"
+    if hold.exists():
+        (Path(folder) / f"{job.name}.{os.getpid()}.waiting").touch()
     while hold.exists():
         time.sleep(0.05)
 
