@@ -47,10 +47,12 @@ def _renumbered(text: str, k: int) -> str:
     return re.sub(r"(?<!\d)(\d{6})([- ]?)0(\d{3})(?!\d)", lambda m: f"{m[1]}{m[2]}{k}{m[3]}", text)
 
 
-def make_fleet(root: Path) -> Path:
-    """Four municipalities under `root`, each with its own key; returns the fleet file."""
+def make_fleet(root: Path, names: tuple[str, ...] = NAMES) -> Path:
+    """The municipalities `names` under `root`, each with its own key; returns the fleet file."""
     entries = []
     for k, name in enumerate(NAMES):
+        if name not in names:
+            continue
         files = {n: _renumbered(t, k) for n, t in
                  (("persons.csv", PERSONS_CSV), ("buf.csv", BUF_CSV), ("job.csv", JOB_CSV), ("soc.csv", SOC_CSV))}
         if name == BROKEN:
@@ -95,7 +97,7 @@ def found_in(text: str) -> set[str]:
 
 def all_cprs(root: Path) -> set[str]:
     """Every municipality's CPR numbers."""
-    return set().union(*(cprs_of(root, name) for name in NAMES))
+    return set().union(*(cprs_of(root, name) for name in NAMES if (root / name).is_dir()))
 
 
 def cprs_in(folder: Path) -> set[str]:
@@ -118,21 +120,23 @@ def ledger(out: Path) -> list[str]:
         con.close()
 
 
-def check_isolated_night(root: Path, summary: dict, *, failed_logs_ok: bool = True) -> None:
-    """Three commit, bb fails alone with FAILED.txt and ALERT.txt; nothing of one in another's out."""
+def check_isolated_night(root: Path, summary: dict, names: tuple[str, ...] = NAMES) -> None:
+    """All but bb commit, bb fails alone with FAILED.txt and ALERT.txt; nothing of one in another's out."""
     status = {row["municipality"]: row["status"] for row in summary["municipalities"]}
-    assert status == {"aa": "committed", "bb": "failed", "cc": "committed", "dd": "committed"}
-    assert (summary["committed"], summary["failed"]) == (3, 1)
+    assert status == {name: "failed" if name == BROKEN else "committed" for name in names}
+    assert (summary["committed"], summary["failed"]) == (len(names) - 1, 1)
     bad = root / BROKEN / "out"
     failed = list((bad / "failed").iterdir())
     assert len(failed) == 1 and (failed[0] / "FAILED.txt").is_file() and (failed[0] / "ALERT.txt").is_file()
     assert "soc" in (failed[0] / "ALERT.txt").read_text() and ledger(bad) == []
-    mine = {name: cprs_of(root, name) for name in NAMES}
-    assert all(not (mine[a] & mine[b]) for a in NAMES for b in NAMES if a < b)   # the check can tell them apart
+    mine = {name: cprs_of(root, name) for name in names}
+    assert all(not (mine[a] & mine[b]) for a in names for b in names if a < b)   # the check can tell them apart
     for k, name in enumerate(NAMES):
+        if name not in names:
+            continue
         out = root / name / "out"
         found = cprs_in(out)
-        for other in NAMES:
+        for other in names:
             if other != name:
                 assert not found & mine[other], f"{other}'s CPR numbers in {name}'s outputs"
                 assert other not in (out / "logs" / f"{AS_OF}.log").read_text().split()
@@ -241,9 +245,9 @@ def test_prefect_flow_on_the_external_cluster(tmp_path, cluster):
     from flows.fleet import run_fleet_flow
     from targetgroup.errors import RunError
 
-    fleet_file = make_fleet(tmp_path)
+    fleet_file = make_fleet(tmp_path, names=("aa", "bb"))     # two, to keep it short: one commits, one fails
     with prefect_test_harness(server_startup_timeout=120):
-        with pytest.raises(RunError, match="1 of 4 municipalities failed: bb"):
+        with pytest.raises(RunError, match="1 of 2 municipalities failed: bb"):
             run_fleet_flow(str(fleet_file), as_of=__import__("datetime").date.fromisoformat(AS_OF),
                            scheduler=cluster["address"])
         artifacts = asyncio.run(_artifacts("fleet-summary"))
@@ -251,4 +255,4 @@ def test_prefect_flow_on_the_external_cluster(tmp_path, cluster):
     table = json.loads(artifacts[0]["data"])
     assert {r["municipality"]: r["status"] for r in table}["bb"] == "failed"
     assert not found_in(json.dumps(table)) & all_cprs(tmp_path)
-    check_isolated_night(tmp_path, json.loads((tmp_path / "fleet_summary.json").read_text()))
+    check_isolated_night(tmp_path, json.loads((tmp_path / "fleet_summary.json").read_text()), names=("aa", "bb"))

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -76,6 +77,7 @@ class Outcome:
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     folder: str | None = None
+    peak_mb: int | None = None        # the worker process's peak resident memory so far (MB)
 
     def to_dict(self) -> dict[str, object]:
         """Plain data for fleet_summary.json and the Prefect artifact."""
@@ -126,7 +128,7 @@ def run_municipality(job: Job) -> Outcome:
             folder = out / "failed" / new[-1] if new else out
             _alert(folder, job, worker, str(error))
             return Outcome(name=job.name, status="failed", seconds=round(time.perf_counter() - started, 2),
-                           worker=worker, error=privacy.scrub(str(error)), folder=str(folder))
+                           worker=worker, error=privacy.scrub(str(error)), folder=str(folder), peak_mb=_peak_mb())
         flags = run.summary.get("flags", {})
         counts = {"citizens_flagged": int(run.summary["identify"]["citizens_flagged"]),
                   "active_cases": int(run.summary["identify"]["active_cases"]),
@@ -134,7 +136,7 @@ def run_municipality(job: Job) -> Outcome:
         logger.info("fleet: %s %s, run %s, %s citizens flagged", job.name, run.status, run.run_id,
                     counts["citizens_flagged"])
         return Outcome(name=job.name, status=run.status or "committed", seconds=round(time.perf_counter() - started, 2),
-                       worker=worker, run_id=run.run_id, counts=counts, folder=str(run.report_dir))
+                       worker=worker, run_id=run.run_id, counts=counts, folder=str(run.report_dir), peak_mb=_peak_mb())
 
 
 def lost(job: Job, exc: BaseException, seconds: float) -> Outcome:
@@ -147,6 +149,11 @@ def lost(job: Job, exc: BaseException, seconds: float) -> Outcome:
     _alert(out, job, "lost", message)
     return Outcome(name=job.name, status="failed", seconds=round(seconds, 2), worker="lost", error=message,
                    folder=str(out))
+
+
+def _peak_mb() -> int:
+    """This process's peak resident memory in MB (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 def _failed_folders(out: Path) -> set[str]:

@@ -16,15 +16,12 @@ from targetgroup import privacy
 from targetgroup.deliver.files import write_json
 from targetgroup.fleet.run import Outcome
 
-COLUMNS = ("municipality", "status", "citizens_flagged", "flags_new", "flags_continuing", "flags_ended",
-           "seconds", "worker", "run_id", "error")
-
 
 def rows(outcomes: list[Outcome]) -> list[dict[str, object]]:
     """One flat row per municipality, in the order given."""
     return [{"municipality": o.name, "status": o.status,
              **{k: o.counts.get(k) for k in ("citizens_flagged", "flags_new", "flags_continuing", "flags_ended")},
-             "seconds": o.seconds, "worker": o.worker, "run_id": o.run_id,
+             "seconds": o.seconds, "worker": o.worker, "peak_mb": o.peak_mb, "run_id": o.run_id,
              "error": privacy.scrub(o.error) if o.error else None} for o in outcomes]
 
 
