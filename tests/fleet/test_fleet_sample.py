@@ -6,6 +6,8 @@ import csv
 import stat
 from datetime import date
 
+import pytest
+
 from targetgroup.fleet.file import load_fleet
 from targetgroup.fleet.sample import MIN_CITIZENS, generate_fleet, populations
 
@@ -20,6 +22,7 @@ def test_the_table_holds_denmarks_98_municipalities():
     assert {s.region for s in sizes} == {"Hovedstaden", "Sjælland", "Syddanmark", "Midtjylland", "Nordjylland"}
 
 
+@pytest.mark.slow   # writes three municipalities (a few seconds)
 def test_generated_fleet_loads_and_has_the_scaled_sizes(tmp_path):
     fleet_file = generate_fleet(tmp_path / "fleet", scale=0.0005, only=3, reference_date=date(2026, 11, 1))
     fleet = load_fleet(fleet_file)                       # the checks pass: own folders, own keys

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from targetgroup import privacy
 from targetgroup.deliver.files import make_private_dir, write_text
-from targetgroup.errors import RunError, TargetGroupError, internal
+from targetgroup.errors import RunError, RunInterrupted, TargetGroupError, internal
 from targetgroup.fleet.file import Fleet, Municipality
 
 HOLD_ENV = "TARGETGROUP_FLEET_HOLD_DIR"
@@ -120,8 +120,8 @@ def run_municipality(job: Job) -> Outcome:
         try:
             run = run_pipeline(settings, _progress(logger, job))
         except BaseException as exc:  # noqa: BLE001 - a municipality's failure is its own
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)) and worker == "local":
-                raise
+            if worker == "local" and isinstance(exc, (KeyboardInterrupt, SystemExit, RunInterrupted)):
+                raise   # Ctrl-C on `targetgroup fleet --workers 0` stops the fleet, not only this run
             error = exc if isinstance(exc, TargetGroupError) else internal(exc, "the pipeline")
             logger.error("fleet: %s failed: %s", job.name, error)
             new = sorted(_failed_folders(out) - failed_before)
