@@ -84,6 +84,8 @@ class RunSettings:
     # committed as usual (register, history, outcomes, action files), but writes no caseworker
     # lists, notices, leadership report or analyst files: nobody acts on a past night's lists
     deliverables: bool = True
+    # the analysts' key file for this run; None: the environment's (deliver.analyst.pseudonym_key)
+    pseudonym_key_file: Path | None = None
 
     @property
     def warehouse_path(self) -> Path:
@@ -439,7 +441,8 @@ def deliver(run: Run) -> dict[str, int]:
         run.outputs.append(report)
         run.summary["report_html"] = report
         run.progress("deliver: analyst files", "started")
-        key = analyst.pseudonym_key()
+        key = analyst.pseudonym_key({analyst.ENV_KEY_FILE: str(settings.pseudonym_key_file)}
+                                    if settings.pseudonym_key_file else None)
         if key is None:
             run.manifest["analyst_outputs"] = {"written": False, "warning": analyst.NO_KEY_WARNING}
             run.summary["warnings"] = [*run.summary.get("warnings", []), analyst.NO_KEY_WARNING]

@@ -10,6 +10,7 @@ One module per command group registers its commands on `app`:
     cli/web.py       serve, users add|list|remove|passwd, access-log (the web overview)
     cli/backfill.py  backfill (dated snapshots in order into one warehouse)
     cli/coordinator.py coordinator (a course's recorded coordinator and handovers)
+    cli/fleet.py     fleet (many municipalities on a Dask cluster)
 """
 
 from __future__ import annotations
@@ -131,6 +132,7 @@ from targetgroup.cli import delivery as _delivery  # noqa: E402,F401
 from targetgroup.cli import web as _web  # noqa: E402,F401
 from targetgroup.cli import backfill as _backfill  # noqa: E402,F401
 from targetgroup.cli import coordinator as _coordinator  # noqa: E402,F401
+from targetgroup.cli import fleet as _fleet  # noqa: E402,F401
 
 
 def entry() -> None:

@@ -113,10 +113,16 @@ def sample(
     fmt: Annotated[str, typer.Option("--format", help="mixed (each department its own format), csv or parquet.")] = "mixed",
     reference_date: Annotated[Optional[str], typer.Option("--reference-date", help="The date the data is 'today' for (YYYY-MM-DD).")] = "2026-11-01",
     history: Annotated[Optional[str], typer.Option("--history", help="Monthly snapshots over this many months (12m-24m) ending on the reference date, one folder OUT/<yyyy-mm-dd>/ each (default 3,000 citizens).")] = None,
+    fleet_dir: Annotated[Optional[Path], typer.Option("--fleet", help="Write a synthetic fleet instead: Denmark's 98 municipalities at their real sizes x --scale, and DIR/fleet.yaml.")] = None,
+    scale: Annotated[float, typer.Option("--scale", min=0.0001, max=1.0, help="With --fleet: citizens per inhabitant (each municipality at least 200).")] = 0.01,
 ) -> None:
     """Generate a synthetic municipality (fake CPR numbers) in the form real case systems deliver."""
     from targetgroup.sample import generate  # noqa: PLC0415
 
+    if fleet_dir is not None:
+        from targetgroup.cli.fleet import sample_fleet  # noqa: PLC0415 - the fleet's own sample
+        sample_fleet(fleet_dir, scale, seed, parse_date(reference_date))
+        return
     if fmt not in ("mixed", "csv", "parquet"):
         raise typer.BadParameter("--format must be mixed, csv or parquet")
     if history is not None:

@@ -2,6 +2,7 @@
 
     load_rules(path, config)  -> LoadedRules (model, content hash, line map) or RulesError
     check_rules(path, config) -> list[RulesError] (empty when the file is fine)
+    resolve_rules(value, cwd) -> the rule file `--rules VALUE` means (DEFAULT_RULES when None)
 
 The content hash is the sha256 of the canonical form of the file's data (JSON with sorted
 keys), so comments and layout do not change it; any change of meaning does.
@@ -46,6 +47,18 @@ class LoadedRules:
         """The manual exclusion/inclusion list, relative to the rule file's folder."""
         value = getattr(self.rules, f"manual_{which}")
         return (self.file.parent / value) if value else None
+
+
+def resolve_rules(value: str | Path | None, cwd: Path | None = None) -> Path:
+    """The rule file that `targetgroup run --rules VALUE` uses: DEFAULT_RULES when no value is
+    given, else what `rules.sets.resolve_rule_set` finds (an existing file, or a local or shipped
+    rule set of that name; local sets are looked for in `cwd`'s rules/ folder, default the current
+    folder). Raises RulesError listing the sets that exist when there is none."""
+    from targetgroup.rules.sets import resolve_rule_set  # noqa: PLC0415 - rules.sets is a sibling
+
+    if value is None or str(value) == "":
+        return DEFAULT_RULES
+    return resolve_rule_set(value, cwd)
 
 
 def content_hash(data: object) -> str:
