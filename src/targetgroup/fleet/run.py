@@ -113,9 +113,10 @@ def run_municipality(job: Job) -> Outcome:
     failed_before = _failed_folders(out)
     with _own_log(out / "logs" / f"{job.as_of:%Y-%m-%d}.log") as logger:
         logger.info("fleet: %s on %s, worker %s", job.name, job.as_of, worker)
-        # delivery: validated in the fleet file; RunSettings has no delivery option yet (docs/fleet.md)
+        # its own delivery file, as `targetgroup run --delivery` takes it (docs/delivery.md)
         settings = RunSettings(sources=Path(job.sources), rules=Path(job.rules), as_of=job.as_of, out=out,
                                threads=job.threads, memory_limit=job.memory_limit,
+                               delivery=Path(job.delivery) if job.delivery else None,
                                pseudonym_key_file=Path(job.pseudonym_key_file), wait_seconds=60.0)
         try:
             run = run_pipeline(settings, _progress(logger, job))
