@@ -91,6 +91,7 @@ def _sources(folder: Path, job: dict) -> Path:
         jobs.pop(key)
     jobs.update(job)
     data["sources"] = kept
+    data.pop("outcomes", None)   # its case types belong to departments left out here
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "sources.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")

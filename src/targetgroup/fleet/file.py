@@ -139,6 +139,9 @@ def _rules(value: object, base: Path, name: str, at: KeyPath, fail) -> Path:
         raise fail("expected a rule set's name or a rule file's path", at + ("rules",), hint="write it as text")
     if isinstance(value, str) and (base / value).is_file():
         value = str(base / value)
+    elif isinstance(value, str) and ("/" in value or "\\" in value):   # a path, not a rule set's name
+        raise fail("rule file not found", at + ("rules",),
+                   hint=f"{name}: a path is taken relative to the fleet file's folder; or name a rule set")
     try:
         rules = resolve_rules(value, cwd=base)
     except TargetGroupError as exc:
