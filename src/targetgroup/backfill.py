@@ -106,16 +106,14 @@ def last_committed(warehouse: Path) -> date | None:
     """The as-of date of the warehouse's last committed run (None for a new warehouse)."""
     import duckdb  # noqa: PLC0415
 
-    from targetgroup.warehouse import ALIAS, attached  # noqa: PLC0415
+    from targetgroup.warehouse import ALIAS, attached, has_table  # noqa: PLC0415
 
     if not warehouse.exists():
         return None
     con = duckdb.connect(":memory:")
     try:
         with attached(con, warehouse, read_only=True):
-            has_runs = con.execute("select count(*) from duckdb_tables() where database_name = ? "
-                                   "and table_name = 'runs'", [ALIAS]).fetchone()[0]
-            if not has_runs:
+            if not has_table(con, "runs"):
                 return None
             return con.execute(f"select max(as_of) from {ALIAS}.runs where status = 'committed'").fetchone()[0]
     finally:

@@ -25,7 +25,7 @@ from targetgroup.config import SourcesConfig
 from targetgroup.cpr import mask
 from targetgroup.errors import InputError
 from targetgroup.register.imports import department_files
-from targetgroup.warehouse import ALIAS, attached, run_sql
+from targetgroup.warehouse import ALIAS, copy_stored, run_sql
 
 CONSENTS = ("given", "refused", "withdrawn")
 FILE_COLUMNS = ("cpr", "consent", "departments", "recorded_by", "recorded_on", "until")
@@ -60,11 +60,7 @@ def import_files(con: duckdb.DuckDBPyConnection, config: SourcesConfig, folder: 
     """
     con.execute(RECORDS_EMPTY.format(name="consent_records"))
     con.execute(RECORDS_EMPTY.format(name="consent_new"))
-    if warehouse is not None:
-        with attached(con, warehouse, read_only=True) as exists:
-            if exists and con.execute("select count(*) from duckdb_tables() where database_name = ? "
-                                      "and table_name = 'consents'", [ALIAS]).fetchone()[0]:
-                con.execute(f"insert into consent_records by name select * from {ALIAS}.consents")
+    copy_stored(con, warehouse, "consents", "consent_records")
     rows = []
     for path in consent_files(folder):
         department = path.stem.upper()

@@ -26,7 +26,7 @@ from targetgroup.config import SourcesConfig
 from targetgroup.cpr import mask
 from targetgroup.errors import InputError
 from targetgroup.register.imports import department_files
-from targetgroup.warehouse import ALIAS, attached
+from targetgroup.warehouse import ALIAS, copy_stored
 
 FILE_COLUMNS = ("cpr", "rule", "coordinator", "team", "from", "recorded_by")
 OPTIONAL = ("rule", "team")
@@ -64,11 +64,7 @@ def import_files(con: duckdb.DuckDBPyConnection, config: SourcesConfig, folder: 
     """
     con.execute(RECORDS_EMPTY.format(name="coordinator_records"))
     con.execute(RECORDS_EMPTY.format(name="coordinator_new"))
-    if warehouse is not None:
-        with attached(con, warehouse, read_only=True) as exists:
-            if exists and con.execute("select count(*) from duckdb_tables() where database_name = ? "
-                                      "and table_name = 'coordinators'", [ALIAS]).fetchone()[0]:
-                con.execute(f"insert into coordinator_records by name select * from {ALIAS}.coordinators")
+    copy_stored(con, warehouse, "coordinators", "coordinator_records")
     rows = []
     for path in department_files(folder, "coordinators", "coordinators: in the sources file"):
         department = path.stem.upper()

@@ -243,6 +243,22 @@ def _quietly(con: duckdb.DuckDBPyConnection, statement: str) -> None:
         pass
 
 
+def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the attached warehouse (`wh`) holds `table` (a new warehouse has none yet)."""
+    return bool(con.execute("select count(*) from duckdb_tables() where database_name = ? and table_name = ?",
+                            [ALIAS, table]).fetchone()[0])
+
+
+def copy_stored(con: duckdb.DuckDBPyConnection, warehouse: Path | None, table: str, into: str) -> None:
+    """Insert the rows of the warehouse's `table` into the work table `into` (by column name),
+    when the warehouse and the table exist: the stored records an import compares file rows with."""
+    if warehouse is None:
+        return
+    with attached(con, warehouse, read_only=True) as exists:
+        if exists and has_table(con, table):
+            con.execute(f"insert into {sql_identifier(into)} by name select * from {ALIAS}.{sql_identifier(table)}")
+
+
 def ledger_has(warehouse: Path, run_id: str) -> bool:
     """Whether the run ledger (`runs`) of `warehouse` holds `run_id`: the one truth about
     whether a run was stored. Opens the file on its own connection, read only."""
@@ -251,9 +267,7 @@ def ledger_has(warehouse: Path, run_id: str) -> bool:
     con = duckdb.connect(":memory:")
     try:
         with attached(con, warehouse, read_only=True):
-            has_runs = con.execute("select count(*) from duckdb_tables() where database_name = ? "
-                                   "and table_name = 'runs'", [ALIAS]).fetchone()[0]
-            return bool(has_runs) and con.execute(
+            return has_table(con, "runs") and con.execute(
                 f"select count(*) from {ALIAS}.runs where run_id = ?", [run_id]).fetchone()[0] > 0
     finally:
         con.close()

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from targetgroup.privacy import scrub
-from targetgroup.warehouse import ALIAS, attached, commit
+from targetgroup.warehouse import ALIAS, attached, commit, has_table
 
 DDL = f"""
 create table if not exists {ALIAS}.deliveries (
@@ -83,8 +83,7 @@ def mark(warehouse: Path, run_id: str, target: Target, state: str, error: str | 
 
 
 def _has_table(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute("select count(*) from duckdb_tables() where database_name = ? "
-                            "and table_name = 'deliveries'", [ALIAS]).fetchone()[0])
+    return has_table(con, "deliveries")
 
 
 def targets(warehouse: Path, run_id: str) -> list[Target]:
