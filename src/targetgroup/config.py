@@ -286,6 +286,7 @@ class SourcesConfig(_Strict):
     `disclosure` (optional) the disclosure policy (`Disclosure`);
     `outcomes` (optional) the benefit and education case types (`Outcomes`);
     `coordinators` (optional) the folder of the departments' coordinator records (CSV, docs/coordinators.md);
+    `meetings` (optional) the folder of the departments' records of transition meetings held (CSV, docs/meetings.md);
     `caseload` (optional) the capacity per caseworker and per team (`Caseload`).
     """
 
@@ -296,6 +297,7 @@ class SourcesConfig(_Strict):
     suppressions: PathText | None = None
     consents: PathText | None = None
     coordinators: PathText | None = None
+    meetings: PathText | None = None
     disclosure: Disclosure = Disclosure()
     quality: Quality = Quality()
     outcomes: Outcomes = Outcomes()

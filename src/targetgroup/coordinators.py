@@ -67,10 +67,7 @@ def import_files(con: duckdb.DuckDBPyConnection, config: SourcesConfig, folder: 
     copy_stored(con, warehouse, "coordinators", "coordinator_records")
     rows = []
     for path in department_files(folder, "coordinators", "coordinators: in the sources file"):
-        department = path.stem.upper()
-        if department not in config.departments:
-            raise InputError(f"'{path.name}' is not named after a department", file=path,
-                             hint=f"name coordinator files <DEPT>.csv, one of {', '.join(config.departments)}")
+        department = file_department(path, config, "coordinator")
         rows += [(department, path.name, n, *values) for n, values in _read_file(con, path)]
     if not rows:
         return 0
@@ -100,34 +97,58 @@ def import_files(con: duckdb.DuckDBPyConnection, config: SourcesConfig, folder: 
 
 def _read_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[int, tuple]]:
     """(line, (cpr, rule, coordinator, team, from, by)) per data line of one file."""
-    rel = con.execute("select * from read_csv(?, all_varchar = true, header = true)", [str(path)])
-    columns = [d[0].strip().lower() for d in rel.description]
-    missing = [c for c in FILE_COLUMNS if c not in columns and c not in OPTIONAL]
-    if missing:
-        raise InputError(f"the coordinator file has no column {', '.join(missing)}", file=path, line=1,
-                         hint=f"the header must be {','.join(FILE_COLUMNS)} (rule and team may be left out)")
     out = []
-    for line, raw in enumerate(rel.fetchall(), start=2):
-        v = {k: (raw[columns.index(k)] or "").strip() if k in columns else "" for k in FILE_COLUMNS}
-        cpr = con.execute("select tg_cpr(?)", [v["cpr"]]).fetchone()[0]
-        if cpr is None:
-            raise InputError("the CPR number cannot be read", file=path, line=line,
-                             hint="write ten digits, with or without a dash")
+    for line, cpr, v in read_rows(con, path, FILE_COLUMNS, OPTIONAL, "coordinator"):
         for field in ("coordinator", "recorded_by"):
             if not v[field]:
                 raise InputError(f"{field} is empty", file=path, line=line, hint=f"fill {field} ({mask(cpr)})")
         out.append((line, (cpr, v["rule"] or "*", v["coordinator"], v["team"] or None,
-                           _date(v["from"], path, line), v["recorded_by"])))
+                           file_date(v["from"], "from", path, line), v["recorded_by"])))
     return out
 
 
-def _date(text: str, path: Path, line: int) -> date:
+def file_department(path: Path, config: SourcesConfig, what: str) -> str:
+    """The department a record file belongs to (`<DEPT>.csv`); any other name is an InputError."""
+    department = path.stem.upper()
+    if department not in config.departments:
+        raise InputError(f"'{path.name}' is not named after a department", file=path,
+                         hint=f"name {what} files <DEPT>.csv, one of {', '.join(config.departments)}")
+    return department
+
+
+def read_rows(con: duckdb.DuckDBPyConnection, path: Path, columns: tuple[str, ...], optional: tuple[str, ...],
+              what: str) -> list[tuple[int, str, dict[str, str]]]:
+    """(line, cpr, {column: stripped text}) per data line of a department's record file.
+
+    Checks the header (every column of `columns` not in `optional`) and that each line's CPR
+    number can be read; a problem is an InputError with file and line, never the value.
+    """
+    rel = con.execute("select * from read_csv(?, all_varchar = true, header = true)", [str(path)])
+    header = [d[0].strip().lower() for d in rel.description]
+    missing = [c for c in columns if c not in header and c not in optional]
+    if missing:
+        leave_out = f" ({' and '.join(optional)} may be left out)" if optional else ""
+        raise InputError(f"the {what} file has no column {', '.join(missing)}", file=path, line=1,
+                         hint=f"the header must be {','.join(columns)}{leave_out}")
+    out = []
+    for line, raw in enumerate(rel.fetchall(), start=2):
+        v = {k: (raw[header.index(k)] or "").strip() if k in header else "" for k in columns}
+        cpr = con.execute("select tg_cpr(?)", [v["cpr"]]).fetchone()[0]
+        if cpr is None:
+            raise InputError("the CPR number cannot be read", file=path, line=line,
+                             hint="write ten digits, with or without a dash")
+        out.append((line, cpr, v))
+    return out
+
+
+def file_date(text: str, field: str, path: Path, line: int) -> date:
+    """A record file's date (YYYY-MM-DD or DD-MM-YYYY); otherwise an InputError naming `field`."""
     for fmt in ("%Y-%m-%d", "%d-%m-%Y"):
         try:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             pass
-    raise InputError("from is not a date", file=path, line=line, hint="write YYYY-MM-DD or DD-MM-YYYY")
+    raise InputError(f"{field} is not a date", file=path, line=line, hint="write YYYY-MM-DD or DD-MM-YYYY")
 
 
 def store_step(con: duckdb.DuckDBPyConnection) -> None:

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import duckdb
 
-from targetgroup import consent, coordinators
+from targetgroup import consent, coordinators, meetings
 from targetgroup import extract as extract_stage
 from targetgroup import interrupts, privacy, reader, runfolder
 from targetgroup import manifest as run_manifest
@@ -346,6 +346,9 @@ def identify(run: Run) -> dict[str, int]:
         folder = run.config.base / run.config.coordinators if run.config.coordinators else None
         run.summary["coordinators_imported"] = coordinators.import_files(run.con, run.config, folder,
                                                                          run.settings.warehouse_path)
+        folder = run.config.base / run.config.meetings if run.config.meetings else None
+        run.summary["meetings_imported"] = meetings.import_files(run.con, run.config, folder,
+                                                                 run.settings.warehouse_path)
         rule_counts.update(evaluate(run.con, loaded, run.config, run.settings.as_of, run.settings.warehouse_path))
     run.timed("identify", work)
     counts = dict(zip(("active_cases", "targets", "citizens_flagged"), run.con.execute(
@@ -356,6 +359,7 @@ def identify(run: Run) -> dict[str, int]:
     run.commit_steps.append(store_history(run.run_id, run.settings.as_of))
     run.commit_steps.append(consent.store_step)
     run.commit_steps.append(coordinators.store_step)
+    run.commit_steps.append(meetings.store_step)
     run.commit_steps.append(store_family_key)
     run.progress("identify", f"{counts['citizens_flagged']:,} citizens in the target group")
     return counts

@@ -10,6 +10,7 @@ One module per command group registers its commands on `app`:
     cli/web.py       serve, users add|list|remove|passwd, access-log (the web overview)
     cli/backfill.py  backfill (dated snapshots in order into one warehouse)
     cli/coordinator.py coordinator (a course's recorded coordinator and handovers)
+    cli/meeting.py   meeting (transition meetings held: 16, 17½, review)
     cli/fleet.py     fleet (many municipalities on a Dask cluster)
 """
 
@@ -132,6 +133,7 @@ from targetgroup.cli import delivery as _delivery  # noqa: E402,F401
 from targetgroup.cli import web as _web  # noqa: E402,F401
 from targetgroup.cli import backfill as _backfill  # noqa: E402,F401
 from targetgroup.cli import coordinator as _coordinator  # noqa: E402,F401
+from targetgroup.cli import meeting as _meeting  # noqa: E402,F401
 from targetgroup.cli import fleet as _fleet  # noqa: E402,F401
 
 
