@@ -5,13 +5,14 @@
     add_meeting(warehouse, ...)                  -> id of a record made from the command line
     citizen_meetings(warehouse, cpr)             -> one citizen's records, newest first
     ensure_records(con)                          -> an empty meeting_records when the run has none
+    build_status(con, as_of)                     -> table meeting_status (due, held, overdue)
 
 Grain of `meeting_records` (and `wh.meetings`): one row per record. A record names the citizen,
 the rule of the course ('*': every course of the citizen), the kind of meeting (`16`, `17.5`
 or `review`), the date it was held, who recorded it, their team (optional) and department, and
 its origin (file and line, or the command line). Nothing is overwritten; the register keeps
-every record. Whether a meeting due on a list is held or overdue is decided where the lists and
-the report are made (sql/caseworker_rows.sql, sql/leadership_figures.sql; docs/meetings.md).
+every record. Which meetings are due, held and overdue is decided once, in sql/meeting_status.sql
+(docs/meetings.md); the lists' column and the report's counts read that table.
 The file checks are the coordinator files' (`coordinators.read_rows`, `file_date`).
 """
 
@@ -28,11 +29,12 @@ from targetgroup.coordinators import file_date, file_department, read_rows
 from targetgroup.cpr import mask
 from targetgroup.errors import InputError
 from targetgroup.register.imports import department_files
-from targetgroup.warehouse import ALIAS, copy_stored
+from targetgroup.warehouse import ALIAS, copy_stored, run_sql
 
 KINDS = ("16", "17.5", "review")
 SPELLINGS = {"16": "16", "17.5": "17.5", "17,5": "17.5", "17½": "17.5", "review": "review"}
 HELD_WINDOW_DAYS = 90   # a meeting counts as held for a due date when held_on >= due date - 90 days
+DUE_AHEAD_DAYS = 90     # the report counts the meetings due on or before the as-of date + 90 days
 FILE_COLUMNS = ("cpr", "rule", "kind", "held_on", "recorded_by", "team")
 OPTIONAL = ("rule", "team")
 TABLE_DDL = f"""create table if not exists {ALIAS}.meetings (
@@ -63,6 +65,13 @@ def ensure_records(con: duckdb.DuckDBPyConnection) -> None:
     if not con.execute("select count(*) from duckdb_tables() where table_name = 'meeting_records' "
                        "and temporary").fetchone()[0]:
         con.execute(RECORDS_EMPTY.format(name="meeting_records"))
+
+
+def build_status(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
+    """Table `meeting_status` (grain: one row per current flag per citizen per meeting due; needs
+    targets, flag_status, persons): each meeting's kind, due date, held and overdue on `as_of`."""
+    ensure_records(con)
+    run_sql(con, "meeting_status.sql", {"as_of": as_of, "meeting_window": HELD_WINDOW_DAYS})
 
 
 def import_files(con: duckdb.DuckDBPyConnection, config: SourcesConfig, folder: Path | None,

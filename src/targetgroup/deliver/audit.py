@@ -23,6 +23,7 @@ sees constrains it:
 - ongoing courses = sum over where their coordinator comes from (recorded, guessed, none);
 - outcomes (per cohort and horizon): followed <= cohort, departments 0 + 1 + 2+ = followed,
   back in the group / benefit / education <= followed;
+- transition meetings: held + overdue <= due (an overdue meeting is due and not held);
 - caseload against a capacity of N courses per coordinator: coordinators over + within =
   coordinators; (N+1)*over + within <= ongoing courses; over <= c5p when N >= 4, else
   c5p <= over.
@@ -225,7 +226,7 @@ class _Problem:
 def _figures(report: Report, i: int, problem: _Problem) -> dict:
     """Register one report's published rows; returns its cells by kind for the relations."""
     cells: dict = {"series": [], "combo": [], "dept": [], "rule": [], "team": [], "duration": {}, "courses": {},
-                   "coord": {}, "outcome": {}, "coord_source": {}, "caseload": {}}
+                   "coord": {}, "outcome": {}, "coord_source": {}, "caseload": {}, "meeting": {}}
     for row in report.rows.itertuples(index=False):
         b, g, s = row.breakdown, row.group, row.subgroup
         if b in SERIES:
@@ -249,6 +250,8 @@ def _figures(report: Report, i: int, problem: _Problem) -> dict:
                 cells["coord"][g] = key
             elif b == "outcomes":
                 cells["outcome"][(g, s)] = key
+            elif b == "transition_meetings":
+                cells["meeting"][g] = key
             elif b == "courses_by_coordinator_source":
                 cells["coord_source"][g] = key
             elif b == "caseload_against_capacity" and s.startswith("capacity_") and s[9:].isdigit():
@@ -300,6 +303,9 @@ def _relations(report: Report, cells: dict, problem: _Problem) -> dict:
         problem.at_most({**{coord[b]: float(w) for b, w in COORD_WEIGHTS.items()}, ongoing: -1.0})
     _outcome_relations(cells["outcome"], problem)
     _caseload_relations(cells["caseload"], coord, ongoing, problem)
+    meeting = cells["meeting"]
+    if set(meeting) == {"due", "held", "overdue"}:
+        problem.at_most({meeting["held"]: 1.0, meeting["overdue"]: 1.0, meeting["due"]: -1.0})
     runs: dict[str, dict] = {}
     for as_of, run_id, kind, key in cells["series"]:
         runs.setdefault(run_id, {"as_of": as_of})[kind] = key

@@ -21,6 +21,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
+from targetgroup import meetings
 from targetgroup.config import Disclosure
 from targetgroup.deliver import texts
 from targetgroup.deliver.files import create_private
@@ -43,6 +44,7 @@ COLUMNS = [
     ("end_reason_text", "col_end_reason", "text"),
     ("transition_due", "col_transition_due", "date"),
     ("review_due", "col_review_due", "date"),
+    ("overdue_meeting", "col_overdue_meeting", "text"),
     ("family_id", "col_family", "text"),
     ("flag_id", "col_flag", "text"),
 ]
@@ -50,7 +52,7 @@ CHANGES = ["new", "continuing", "updated", "ended", "awaiting"]
 WORDS = ["given", "refused", "withdrawn", "unknown", "until", "years", "not_shown_no_consent", "awaiting_reason",
          "rel_mother", "rel_father", "rel_child", "rel_sibling", "rel_coparent", "rel_household", "all_rules", "no_team",
          "action_exclude", "action_include", "action_ignored", "action_await", "notice_new", "notice_updated",
-         "notice_ended", "notice_case_closed", "case_closed_detail"]
+         "notice_ended", "notice_case_closed", "case_closed_detail", "meeting_16", "meeting_17_5", "meeting_review"]
 ORDER = ("case change_group when 'new' then 0 when 'continuing' then 1 when 'awaiting' then 2 else 3 end, "
          "caseworker, cpr, rule_id, flag_id")
 DATE_FORMAT = "dd-mm-yyyy"
@@ -88,6 +90,7 @@ def prepare_rows(con: duckdb.DuckDBPyConnection, as_of: date, lang: str,
     _lookup(con, "disclosure_levels", pd.DataFrame(
         [(a, b, policy.level(a, b)) for a in depts for b in depts if a != b] or [("", "", "shown")],
         columns=["shown", "shown_to", "level"]).astype("string"))
+    meetings.build_status(con, as_of)
     run_sql(con, "caseworker_rows.sql", {"as_of": as_of, "rules_name": rules[0], "rules_hash": rules[1]})
     return con.execute("select count(*) from caseworker_rows").fetchone()[0]
 

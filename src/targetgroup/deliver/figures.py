@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from targetgroup import meetings
 from targetgroup.deliver import audit as disclosure_audit
 from targetgroup.deliver.disclosure import BASE, Published, cell_name, protect
 from targetgroup.deliver.files import write_csv
@@ -35,7 +36,17 @@ COORD_SOURCES = ("recorded", "guessed", "none")
 CSV_BREAKDOWNS = {"combo": "department_combination", "dept": "department", "rule": "rule",
                   "duration": "course_duration", "courses": "courses", "team": "ongoing_courses_by_team",
                   "coord": "coordinators_by_courses", "outcome": "outcomes",
-                  "coord_source": "courses_by_coordinator_source", "caseload": "caseload_against_capacity"}
+                  "coord_source": "courses_by_coordinator_source", "caseload": "caseload_against_capacity",
+                  "meeting": "transition_meetings"}
+MEETING_STATES = ("due", "held", "overdue")
+# transition meetings (grain of meeting_status, sql/meeting_status.sql): due on or before
+# $as_of + $ahead days, of those held, and overdue (due on or before $as_of, not held)
+MEETINGS_SQL = """
+select count(*) filter (where due_on <= $as_of::date + $ahead::integer) as due,
+    count(*) filter (where due_on <= $as_of::date + $ahead::integer and held) as held,
+    count(*) filter (where overdue) as overdue
+from meeting_status
+"""
 # coordinators with more / at most `$capacity` ongoing courses (the grain of leadership_figures' coord)
 CASELOAD_SQL = """
 with per_coordinator as (
@@ -143,6 +154,11 @@ def collect(con: duckdb.DuckDBPyConnection, run_id: str, as_of: date, changes: d
         fig.keys["caseload"] = [("caseload", "caseworkers_over", tag), ("caseload", "caseworkers_within", tag)]
         counts.update(zip(fig.keys["caseload"], (int(over), int(within))))
         relations.append([("coord", "total"), *fig.keys["caseload"]])
+
+    meetings.build_status(con, as_of)
+    fig.keys["meeting"] = [("meeting", m) for m in MEETING_STATES]
+    found_meetings = con.execute(MEETINGS_SQL, {"as_of": as_of, "ahead": meetings.DUE_AHEAD_DAYS}).fetchone()
+    counts.update(zip(fig.keys["meeting"], (int(n) for n in found_meetings)))
 
     # outcomes after a course ends (deliver.outcomes; only when the run computed them)
     if con.execute("select count(*) from duckdb_tables() where table_name = 'oc_measures' and temporary").fetchone()[0]:

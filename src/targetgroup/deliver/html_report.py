@@ -123,6 +123,11 @@ def render(fig: Figures, lang: str = "da", dept_names: dict[str, str] | None = N
                         [t("total"), fig.show(("courses", "ongoing"))])
     sections.append(_section(t("sec_coord"), chart, table, wide=False, note=t("coord_note")))
 
+    meetings = fig.keys.get("meeting", [])
+    if meetings:
+        sections.append(_section(t("sec_meetings"), "", _table(
+            lang, [t("mt_meetings"), t("count")], [[t(f"mt_{k[1]}"), fig.show(k)] for k in meetings]),
+            wide=False, note=t("mt_note")))
     if fig.capacity != (None, None):
         sections.append(_caseload(fig, lang, team_labels))
     sections.append(_outcomes(fig, lang))

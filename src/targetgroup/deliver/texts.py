@@ -65,6 +65,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                       "Family: flagged members (department: caseworker, team)"),
     "col_transition_due": ("Overgang (16 / 17½ år) den", "Age transition (16 / 17½) on"),
     "col_review_due": ("Revurderes senest", "Review due"),
+    "col_overdue_meeting": ("Overskredet møde", "Overdue meeting"),
     "col_rules_name": ("Regelsæt", "Rule set"),
     "col_rules_hash": ("Regelsættets hash", "Rule set hash"),
     "col_action": ("Handling", "Action"),
@@ -89,6 +90,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "notice_updated": ("Markering ændret", "Flag updated"),
     "flag_ended": ("Markering afsluttet", "Flag ended"),
     "notice_ended": ("Markering afsluttet", "Flag ended"),
+    "meeting_16": ("overgangsmøde 16 år, skulle holdes", "transition meeting at 16, due"),
+    "meeting_17_5": ("overgangsmøde 17½ år, skulle holdes", "transition meeting at 17½, due"),
+    "meeting_review": ("revurderingsmøde, skulle holdes", "review meeting, due"),
     "notice_case_closed": ("Sag lukket i anden forvaltning", "Case closed in another department"),
     "case_closed_detail": ("sagen i {dept} er lukket (sagsbehandler {caseworker}, team {team})",
                            "case closed in {dept} (caseworker {caseworker}, team {team})"),
@@ -150,6 +154,18 @@ TEXTS: dict[str, tuple[str, str]] = {
                    "department that has served the citizen longest among those behind the flag (earliest start "
                    "of an active case; ties by department code). The table shows how many are guessed."),
     "coord_source": ("Tovholder", "Coordinator"),
+    "sec_meetings": ("Overgangs- og revurderingsmøder", "Transition and review meetings"),
+    "mt_meetings": ("Møder", "Meetings"),
+    "mt_due": ("skal holdes inden for 90 dage (eller skulle være holdt)", "due within 90 days (or already due)"),
+    "mt_held": ("heraf holdt", "of which held"),
+    "mt_overdue": ("overskredet (dagen er nået, intet møde holdt)", "overdue (due date reached, none held)"),
+    "mt_note": ("Et møde skal holdes på overgangsdatoen (16 eller 17½ år) eller revurderingsdatoen for en "
+                "igangværende markering. Det tæller som holdt, når en sagsbehandler har registreret et møde af "
+                "den slags for forløbet, holdt højst 90 dage før datoen (targetgroup meeting eller forvaltningens "
+                "fil).",
+                "A meeting is due on a current flag's age-transition date (16 or 17½) or review date. It counts "
+                "as held when a caseworker recorded a meeting of that kind for the course, held at most 90 days "
+                "before the date (targetgroup meeting or the department's file)."),
     "coord_recorded": ("registreret", "recorded"),
     "coord_guessed": ("gættet (ingen registreret)", "guessed (none recorded)"),
     "coord_none": ("ingen fundet", "none found"),

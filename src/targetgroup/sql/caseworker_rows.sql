@@ -7,6 +7,7 @@
 -- (disclosure_levels, consent_status): department, caseworker and team, never case details.
 -- Words come from lookup tables filled by deliver.texts (one language per run):
 -- reason_words(code, text), change_words(code, text), words(code, text), rule_words(rule_id, text).
+-- Overdue meetings: meeting_status (sql/meeting_status.sql, docs/meetings.md), on current flags' rows.
 create or replace temp table caseworker_rows as
 with current_served as (
     select f.rule_id, f.subject_id, f.cpr, f.family_id, f.flag_id, f.version, f.change, f.flag_valid_from,
@@ -154,7 +155,7 @@ reasons as (
         (select map(list(code), list(text)) as words from reason_words) as w
 ),
 
-final as (
+final_rows as (
     select
         s.department,
         s.team,
@@ -201,6 +202,22 @@ final as (
         and r.department = s.department
     left join (select text from words where code = 'awaiting_reason') as aw on s.change = 'awaiting'
     cross join (select text from words where code = 'unknown') as uk
+),
+
+overdue as (
+    -- by flag and citizen: the overdue meetings (meeting_status) as words with their due dates
+    select m.flag_id, m.cpr,
+        string_agg(w.text || ' ' || strftime(m.due_on, '%d-%m-%Y'), '; ' order by m.due_on, m.kind) as overdue_meeting
+    from meeting_status as m
+    join words as w on w.code = 'meeting_' || replace(m.kind, '.', '_')
+    where m.overdue
+    group by all
+),
+
+final as (
+    select l.*, case when l.change in ('new', 'continuing', 'updated') then o.overdue_meeting end as overdue_meeting
+    from final_rows as l
+    left join overdue as o on o.flag_id = l.flag_id and o.cpr = l.cpr
 )
 
 select * from final
