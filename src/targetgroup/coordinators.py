@@ -4,6 +4,7 @@
     store_step(con)                              -> commit step: coordinator_new into wh.coordinators
     add_coordinator(warehouse, ...)              -> id of a record made from the command line
     citizen_coordinators(warehouse, cpr)         -> one citizen's records, newest first
+    read_rows, file_date, file_department        -> a department record file's checks (also meetings.py)
 
 Grain of `coordinator_records` (and `wh.coordinators`): one row per record. A record names the
 citizen, the rule of the course ('*': every course of the citizen), the coordinator and their
