@@ -77,8 +77,9 @@ def test_due_held_and_overdue_on_chosen_dates():
 
 def test_the_report_counts_due_within_90_days_held_and_overdue():
     con = open_work()
-    con.execute("create temp table meeting_status (due_on date, held boolean, overdue boolean)")
-    con.executemany("insert into meeting_status values (?, ?, ?)", [
+    con.execute("create temp table meeting_status (cpr varchar, rule_id varchar, kind varchar, due_on date, "
+                "held boolean, overdue boolean)")
+    con.executemany("insert into meeting_status values ('0101800001', 'r', 'review', ?, ?, ?)", [
         (date(2026, 10, 1), False, True), (date(2026, 11, 1), True, False), (date(2027, 1, 30), False, False),
         (date(2027, 1, 31), True, False)])   # as-of + 91 days: not yet counted
     assert con.execute(MEETINGS_SQL, {"as_of": AS_OF, "ahead": 90}).fetchone() == (3, 1, 1)

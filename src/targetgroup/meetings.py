@@ -1,7 +1,8 @@
 """Transition meetings held: a record per cross-department meeting held for a citizen's course.
 
-    import_files(con, config, folder, warehouse) -> tables meeting_records, meeting_new
+    import_files(con, config, folder, warehouse) -> tables meeting_records, meeting_new, meeting_due_stored
     store_step(con)                              -> commit step: meeting_new into wh.meetings
+    store_due_step(run_id, as_of)                -> commit step: this run's new due meetings into wh.meetings_due
     add_meeting(warehouse, ...)                  -> id of a record made from the command line
     citizen_meetings(warehouse, cpr)             -> one citizen's records, newest first
     ensure_records(con)                          -> an empty meeting_records when the run has none
@@ -14,10 +15,17 @@ its origin (file and line, or the command line). Nothing is overwritten; the reg
 every record. Which meetings are due, held and overdue is decided once, in sql/meeting_status.sql
 (docs/meetings.md); the lists' column and the report's counts read that table.
 The file checks are the coordinator files' (`coordinators.read_rows`, `file_date`).
+
+Grain of `wh.meetings_due`: one row per course (flag) per citizen per meeting kind per due date,
+kept from the first run that announced the meeting on a current flag (first_run_id, first_as_of),
+so that a meeting missed on its due date stays overdue on later runs (docs/meetings.md, "How
+long a meeting stays overdue"). Insert only; a run with --rebuild drops the rows first seen after
+its as-of date (a rewound future).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -29,7 +37,7 @@ from targetgroup.coordinators import file_date, file_department, read_rows
 from targetgroup.cpr import mask
 from targetgroup.errors import InputError
 from targetgroup.register.imports import department_files
-from targetgroup.warehouse import ALIAS, copy_stored, run_sql
+from targetgroup.warehouse import ALIAS, attached, copy_stored, has_table, run_sql
 
 KINDS = ("16", "17.5", "review")
 SPELLINGS = {"16": "16", "17.5": "17.5", "17,5": "17.5", "17½": "17.5", "review": "review"}
@@ -49,6 +57,30 @@ TABLE_DDL = f"""create table if not exists {ALIAS}.meetings (
     origin varchar not null,
     created_at timestamp not null
 )"""
+DUE_DDL = f"""create table if not exists {ALIAS}.meetings_due (
+    flag_id varchar not null,
+    rule_id varchar not null,
+    cpr varchar not null,
+    kind varchar not null,
+    due_on date not null,
+    first_run_id varchar not null,
+    first_as_of date not null
+)"""
+# the register's due meetings, with whether their course was flagged on the due date (a flag's
+# spell: valid_from inclusive, valid_to exclusive; an open flag has no end yet)
+DUE_STORED = f"""insert into meeting_due_stored
+with spell as (
+    select flag_id, case when bool_or(valid_to is null) then null else max(valid_to) end as ends
+    from {ALIAS}.flags
+    group by flag_id
+)
+select d.flag_id, d.rule_id, d.cpr, d.kind, d.due_on, d.first_run_id, d.first_as_of,
+    s.flag_id is null or s.ends is null or s.ends > d.due_on as open_on_due
+from {ALIAS}.meetings_due as d
+left join spell as s using (flag_id)"""
+DUE_STORED_EMPTY = """create or replace temp table meeting_due_stored (
+    flag_id varchar, rule_id varchar, cpr varchar, kind varchar, due_on date, first_run_id varchar,
+    first_as_of date, open_on_due boolean)"""
 RECORDS_EMPTY = """create or replace temp table {name} (
     meeting_id varchar, cpr varchar, rule_id varchar, kind varchar, held_on date, recorded_by varchar,
     team varchar, recorded_in_department varchar, origin varchar, created_at timestamp)"""
@@ -60,17 +92,35 @@ def kind_of(text: str) -> str | None:
     return SPELLINGS.get(text.strip().lower())
 
 
+def _has_temp(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return con.execute("select count(*) from duckdb_tables() where table_name = ? and temporary",
+                       [name]).fetchone()[0] > 0
+
+
 def ensure_records(con: duckdb.DuckDBPyConnection) -> None:
     """An empty `meeting_records` when the run has none (caseworker_rows.sql reads it)."""
-    if not con.execute("select count(*) from duckdb_tables() where table_name = 'meeting_records' "
-                       "and temporary").fetchone()[0]:
+    if not _has_temp(con, "meeting_records"):
         con.execute(RECORDS_EMPTY.format(name="meeting_records"))
 
 
+def load_due(con: duckdb.DuckDBPyConnection, warehouse: Path | None) -> int:
+    """Table `meeting_due_stored`: the register's due meetings (wh.meetings_due) with
+    `open_on_due` (the course was flagged on the due date); returns how many."""
+    con.execute(DUE_STORED_EMPTY)
+    if warehouse is not None:
+        with attached(con, warehouse, read_only=True) as exists:
+            if exists and has_table(con, "meetings_due") and has_table(con, "flags"):
+                con.execute(DUE_STORED)
+    return con.execute("select count(*) from meeting_due_stored").fetchone()[0]
+
+
 def build_status(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
-    """Table `meeting_status` (grain: one row per current flag per citizen per meeting due; needs
-    targets, flag_status, persons): each meeting's kind, due date, held and overdue on `as_of`."""
+    """Table `meeting_status` (grain: one row per current flag per citizen per meeting followed;
+    needs targets, flag_status, persons; meeting_records and meeting_due_stored when the run has
+    them): each meeting's kind, due date, the course it came due in, held and overdue on `as_of`."""
     ensure_records(con)
+    if not _has_temp(con, "meeting_due_stored"):
+        con.execute(DUE_STORED_EMPTY)
     run_sql(con, "meeting_status.sql", {"as_of": as_of, "meeting_window": HELD_WINDOW_DAYS})
 
 
@@ -85,6 +135,7 @@ def import_files(con: duckdb.DuckDBPyConnection, config: SourcesConfig, folder: 
     con.execute(RECORDS_EMPTY.format(name="meeting_records"))
     con.execute(RECORDS_EMPTY.format(name="meeting_new"))
     copy_stored(con, warehouse, "meetings", "meeting_records")
+    load_due(con, warehouse)
     rows = []
     for path in department_files(folder, "meetings", "meetings: in the sources file"):
         department = file_department(path, config, "meeting")
@@ -135,6 +186,27 @@ def store_step(con: duckdb.DuckDBPyConnection) -> None:
     """Commit step: keep this run's new file records in `wh.meetings`."""
     con.execute(TABLE_DDL)
     con.execute(f"insert into {ALIAS}.meetings select * from meeting_new order by meeting_id")
+
+
+def store_due_step(run_id: str, as_of: date) -> Callable[[duckdb.DuckDBPyConnection], None]:
+    """Commit step: keep the meetings this run announced that the register does not hold yet
+    (first_run_id, first_as_of: this run); a rebuild first drops rows first seen after `as_of`."""
+
+    def step(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(DUE_DDL)
+        con.execute(f"delete from {ALIAS}.meetings_due where first_as_of > ?", [as_of])
+        if not _has_temp(con, "meeting_status"):
+            return
+        con.execute(f"""
+            insert into {ALIAS}.meetings_due
+            select distinct s.due_flag_id, s.rule_id, s.cpr, s.kind, s.due_on, ?, ?::date
+            from meeting_status as s
+            anti join {ALIAS}.meetings_due as d
+                on d.flag_id = s.due_flag_id and d.cpr = s.cpr and d.kind = s.kind and d.due_on = s.due_on
+            order by all
+        """, [run_id, as_of])
+
+    return step
 
 
 def add_meeting(warehouse: Path, *, cpr: str, rule_id: str, kind: str, held_on: date, recorded_by: str,

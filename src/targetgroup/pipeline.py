@@ -360,6 +360,7 @@ def identify(run: Run) -> dict[str, int]:
     run.commit_steps.append(consent.store_step)
     run.commit_steps.append(coordinators.store_step)
     run.commit_steps.append(meetings.store_step)
+    run.commit_steps.append(meetings.store_due_step(run.run_id, run.settings.as_of))
     run.commit_steps.append(store_family_key)
     run.progress("identify", f"{counts['citizens_flagged']:,} citizens in the target group")
     return counts

@@ -39,13 +39,19 @@ CSV_BREAKDOWNS = {"combo": "department_combination", "dept": "department", "rule
                   "coord_source": "courses_by_coordinator_source", "caseload": "caseload_against_capacity",
                   "meeting": "transition_meetings"}
 MEETING_STATES = ("due", "held", "overdue")
-# transition meetings (grain of meeting_status, sql/meeting_status.sql): due on or before
-# $as_of + $ahead days, of those held, and overdue (due on or before $as_of, not held)
+# transition meetings, each counted once (meeting_status shows a meeting on every current flag
+# that follows it): due on or before $as_of + $ahead days, of those held, and overdue (due on or
+# before $as_of, not held)
 MEETINGS_SQL = """
+with meeting as (
+    select distinct cpr, rule_id, kind, due_on, held, overdue
+    from meeting_status
+)
+
 select count(*) filter (where due_on <= $as_of::date + $ahead::integer) as due,
     count(*) filter (where due_on <= $as_of::date + $ahead::integer and held) as held,
     count(*) filter (where overdue) as overdue
-from meeting_status
+from meeting
 """
 # coordinators with more / at most `$capacity` ongoing courses (the grain of leadership_figures' coord)
 CASELOAD_SQL = """
