@@ -61,7 +61,7 @@ def test_same_seed_gives_identical_snapshots(tmp_path):
     generate_history(tmp_path / "a", months=12, citizens=600, seed=9, end=END)
     generate_history(tmp_path / "b", months=12, citizens=600, seed=9, end=END)
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
-    assert len(files) == 12 * 7
+    assert len([f for f in files if f.parent.name != "fjernelser"]) == 12 * 7
     for rel in files:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
 
@@ -113,3 +113,58 @@ def test_cases_close_and_citizens_come_back(history):
     back = [r for r in soc1.values() if r["tilstand"] == "Bevilget" and r["cpr"] in closed_people
             and r["bevilget_fra"] > closed_people[r["cpr"]] and r["indsats_id"] not in soc0]
     assert back
+
+
+# ---- the area column and the caseworkers' removals (issue 19) ----
+
+def _active_departments(folder: Path) -> dict[str, set[str]]:
+    """Per citizen, the departments with an active case on the snapshot's date, from its extracts."""
+    spec = yaml.safe_load((folder / "sources.yaml").read_text(encoding="utf-8"))
+    day = date.fromisoformat(folder.name)
+    found: dict[str, set[str]] = {}
+    for source in spec["sources"]:
+        col = source["columns"]
+        active = {str(code) for code, on in source["statuses"].items() if on}
+        for r in _read(folder, source["name"]):
+            end = r[col["end_date"]] if "end_date" in col else None
+            if str(r[col["status"]]) in active and r[col["start_date"]] <= day and (end is None or end >= day):
+                cpr = str(r[col["cpr"]]).replace("-", "").replace(" ", "").removesuffix(".0").zfill(10)
+                found.setdefault(cpr, set()).add(source["department"])
+    return found
+
+
+def test_the_person_extract_has_a_synthetic_area_code_per_household(history):
+    for folder in sorted(history.iterdir())[::5]:
+        spec = yaml.safe_load((folder / "sources.yaml").read_text(encoding="utf-8"))
+        assert spec["persons"]["columns"]["area"] == "omraadekode"
+        rows = _read(folder, "cpr_register")
+        codes = {r["omraadekode"] for r in rows}
+        assert codes == {f"FIKTIV-{n:02d}" for n in range(1, 13)}, folder.name
+        per_household: dict[str, set[str]] = {}
+        for r in rows:
+            per_household.setdefault(r["husstand_id"], set()).add(r["omraadekode"])
+        assert all(len(areas) == 1 for areas in per_household.values())
+
+
+def test_caseworkers_remove_a_few_flags_through_the_department_files(history):
+    folders = sorted(history.iterdir())
+    kept: dict[str, str] = {}
+    for folder in folders:
+        spec = yaml.safe_load((folder / "sources.yaml").read_text(encoding="utf-8"))
+        assert spec["suppressions"] == "fjernelser" and (folder / "fjernelser").is_dir()
+        rows = {}
+        for path in sorted((folder / "fjernelser").glob("*.csv")):
+            lines = path.read_text(encoding="utf-8").splitlines()
+            assert lines[0] == "cpr,rule,removed_by,reason"
+            rows.update({line.split(",")[0]: (path.stem, line) for line in lines[1:]})
+        # a department keeps adding to its file: what an earlier snapshot listed stays, unchanged
+        assert all(rows.get(cpr) == line for cpr, line in kept.items()), folder.name
+        new = set(rows) - set(kept)
+        if new:
+            active = _active_departments(folder)
+            for cpr in new:   # removed while served by two departments, in the file of one of them
+                assert len(active.get(cpr, set())) >= 2 and rows[cpr][0] in active[cpr], (folder.name, cpr[:6])
+        kept.update(rows)
+    ever = set().union(*(set(c for c, d in _active_departments(f).items() if len(d) >= 2) for f in folders[::3]))
+    assert 1 <= len(kept) <= 0.1 * len(ever)
+    assert all(line.split(",")[1] == "two_departments" for _, line in kept.values())

@@ -20,7 +20,7 @@ def backfill(
     every: Annotated[str, typer.Option("--every", help="Interval between snapshots: month, week or day.")] = "month",
     sources: Annotated[Optional[str], typer.Option("--sources", help="Sources file of each snapshot, with {date} for YYYY-MM-DD, e.g. 'history/{date}/sources.yaml'.")] = None,
     sample: Annotated[Optional[str], typer.Option("--sample", help="Generate the sample municipality's history (e.g. 18m, 12-24 months) into OUT/sample_history and backfill it.")] = None,
-    rules: Annotated[Optional[Path], typer.Option("--rules", help="Rule file (YAML); default rules/default.yaml.")] = None,
+    rules: Annotated[Optional[Path], typer.Option("--rules", help="Rule file (YAML) or rule set name; default rules/default.yaml (with --sample: the sample's rule set, sample.yaml).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for run reports (and the default warehouse).")] = Path("reports"),
     warehouse: Annotated[Optional[Path], typer.Option("--warehouse", help="DuckDB warehouse file; default OUT/warehouse.duckdb.")] = None,
     allow_gaps: Annotated[bool, typer.Option("--allow-gaps", help="Run the snapshots there are when some dates have none.")] = False,
@@ -39,7 +39,9 @@ def backfill(
         raise typer.BadParameter("--lang must be da or en")
     if outputs not in (None, *series.OUTPUTS):
         raise typer.BadParameter("--outputs must be all or last")
-    settings = RunSettings(rules=rules or DEFAULT_RULES, out=out, warehouse=warehouse, threads=threads, lang=lang)
+    # the sample's history runs with the sample's rule set (rulesets/sample.yaml) unless told otherwise
+    default = DEFAULT_RULES.parent / "sample.yaml" if sample is not None else DEFAULT_RULES
+    settings = RunSettings(rules=rules or default, out=out, warehouse=warehouse, threads=threads, lang=lang)
     try:
         if sample is not None:
             if start or end or sources:

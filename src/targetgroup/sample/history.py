@@ -16,7 +16,12 @@ in `generate`: one row per citizen, one row per case):
 - households split: a parent moves to a household of their own during the period;
 - courses end (a case in one of two departments closes) and some citizens come back (a new case
   in that department months later); others come in new (cases in two departments starting
-  during the period).
+  during the period);
+- caseworkers remove a few flags (about 5 % of the citizens with active cases in two departments,
+  1-3 months after they first are): each snapshot has the departments' removal files
+  (`fjernelser/<DEPT>.csv`, `suppressions:` in its sources.yaml), which list every removal made
+  up to its date, as a department keeps adding to one file. Removed citizens and those who refused
+  consent in the SOC extract are the outcomes' descriptive comparison group (docs/outcomes.md).
 Status codes and case types are only those `sources.yaml` declares (checked as in `generate`).
 """
 
@@ -40,6 +45,10 @@ from targetgroup.sample.write import CPR_STYLE, case_table, derived_sources, per
 MONTHS = (12, 24)          # the shortest and longest history `--history` accepts
 HISTORY_FORMATS = ("parquet", "csv", "mixed")
 HISTORY_CITIZENS = 3_000   # small enough that backfilling 18 snapshots takes about a minute
+REMOVALS_FOLDER = "fjernelser"
+REMOVAL_SHARE = 0.05       # of the citizens with active cases in two departments at some snapshot
+REMOVALS_STREAM = 19       # the removals draw from their own random stream: the rest of the sample is unchanged
+REMOVAL_RULE = "two_departments"   # the rule id of the sample's (and the default) rule set
 
 
 def parse_months(text: str) -> int:
@@ -79,6 +88,8 @@ def generate_history(out_dir: Path, months: int = 18, citizens: int = HISTORY_CI
     move_in, new_household = _family_changes(rng, pop, first, last)
     tables = _history_cases(rng, pop, first, last, move_in)
     spec = sources if fmt == "mixed" else derived_sources(sources, fmt)
+    spec = {**spec, "suppressions": REMOVALS_FOLDER}
+    removals = _removals(np.random.default_rng([seed, REMOVALS_STREAM]), tables, dates)
     header = (f"# One monthly snapshot of targetgroup's sample with history (seed {seed}); derived from the\n"
               "# sample's sources.yaml by targetgroup.sample.history. Synthetic data, fake CPR numbers.\n")
     out_dir = Path(out_dir)
@@ -97,9 +108,52 @@ def generate_history(out_dir: Path, months: int = 18, citizens: int = HISTORY_CI
             style = CPR_STYLE[dept] if fmt == "mixed" or CPR_STYLE[dept] != "number" else "plain"
             cpr = styled_cpr(table["cpr"].to_numpy(), style, snap_rng)
             write_extract(case_table(table, source["columns"], cpr), folder, source)
+        _write_removals(folder / REMOVALS_FOLDER, [r for r in removals if r[0] <= day])
         (folder / "sources.yaml").write_text(
             header + yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return dates
+
+
+def _removals(rng: np.random.Generator, tables: dict[str, pa.Table], dates: list[date]) -> list[tuple]:
+    """(date, department, cpr) of each removal: REMOVAL_SHARE of the citizens with active cases in
+    two departments on some snapshot date, removed on a snapshot 1-3 months after the first such
+    date while they still have them, in the file of the first of those departments."""
+    depts_on: list[dict[int, list[str]]] = []
+    for day in dates:
+        d = np.datetime64(day, "D")
+        seen: dict[int, list[str]] = {}
+        for dept in DEPARTMENTS:
+            table = tables[dept]
+            start = table["start_date"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
+            end = table["end_date"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
+            status = table["status"].to_numpy(zero_copy_only=False).astype(object)
+            active = (status == STATUS_ROLES[dept][ACTIVE]) & (start <= d) & (np.isnat(end) | (end >= d))
+            for cpr in np.unique(table["cpr"].to_numpy()[active]):
+                seen.setdefault(int(cpr), []).append(dept)
+        depts_on.append({cpr: found for cpr, found in seen.items() if len(found) >= 2})
+    first_seen: dict[int, int] = {}
+    for at, flagged in enumerate(depts_on):
+        for cpr in flagged:
+            first_seen.setdefault(cpr, at)
+    candidates = np.array(sorted(first_seen), dtype=np.int64)
+    chosen = candidates[rng.random(len(candidates)) < REMOVAL_SHARE]
+    out = []
+    for cpr, later in zip(chosen, rng.integers(1, 4, size=len(chosen))):
+        at = first_seen[int(cpr)] + int(later)
+        if at < len(dates) and int(cpr) in depts_on[at]:
+            out.append((dates[at], depts_on[at][int(cpr)][0], int(cpr)))
+    return out
+
+
+def _write_removals(folder: Path, removals: list[tuple]) -> None:
+    """One removal file per department with removals up to the snapshot (the folder always exists)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for dept in DEPARTMENTS:
+        rows = [cpr for _, d, cpr in sorted(removals) if d == dept]
+        if rows:
+            lines = [f"{cpr:010d},{REMOVAL_RULE},Fiktiv Rådgiver,samarbejde ikke relevant (fiktivt)" for cpr in rows]
+            (folder / f"{dept}.csv").write_text("cpr,rule,removed_by,reason\n" + "\n".join(lines) + "\n",
+                                                 encoding="utf-8")
 
 
 def _family_changes(rng: np.random.Generator, pop: Population, first: np.datetime64,

@@ -48,6 +48,18 @@ def styled_cpr(cpr: np.ndarray, style: str, rng: np.random.Generator) -> pa.Arra
     return pc.if_else(pa.array(pick == 0), dashed, pc.if_else(pa.array(pick == 1), spaced, plain))
 
 
+AREAS = 12   # the sample's housing areas, FIKTIV-01 .. FIKTIV-12
+
+
+def area_codes(household: np.ndarray) -> pa.Array:
+    """The housing area (address code) of each household: one of the visibly synthetic codes
+    FIKTIV-01 .. FIKTIV-12, fixed per household number (no random draw, so adding the column
+    changes no other value of the sample). A household that moves within the municipality in the
+    history gets its new household number's area."""
+    number = (np.asarray(household, dtype=np.int64) * 7) % AREAS + 1
+    return pa.array(np.char.add("FIKTIV-", np.char.zfill(number.astype(str), 2)))
+
+
 def person_table(pop: Population, columns: dict[str, str]) -> pa.Table:
     """The CPR register extract (one row per citizen), named as in the sources' `persons.columns`."""
     def linked(index: np.ndarray) -> pa.Array:
@@ -64,6 +76,7 @@ def person_table(pop: Population, columns: dict[str, str]) -> pa.Table:
         "death_date": pa.array(pop.death, type=pa.date32(), from_pandas=True),
         "moved_away_date": pa.array(pop.moved, type=pa.date32(), from_pandas=True),
         "protected": pa.array(np.where(pop.protected, "1", "0")),
+        "area": area_codes(pop.household),
     }
     return pa.table({columns[key]: canonical[key] for key in columns})
 
