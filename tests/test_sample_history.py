@@ -61,7 +61,7 @@ def test_same_seed_gives_identical_snapshots(tmp_path):
     generate_history(tmp_path / "a", months=12, citizens=600, seed=9, end=END)
     generate_history(tmp_path / "b", months=12, citizens=600, seed=9, end=END)
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
-    assert len([f for f in files if f.parent.name != "fjernelser"]) == 12 * 7
+    assert len([f for f in files if f.parent.name not in ("fjernelser", "moeder")]) == 12 * 7
     for rel in files:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
 
@@ -168,3 +168,23 @@ def test_caseworkers_remove_a_few_flags_through_the_department_files(history):
     ever = set().union(*(set(c for c, d in _active_departments(f).items() if len(d) >= 2) for f in folders[::3]))
     assert 1 <= len(kept) <= 0.1 * len(ever)
     assert all(line.split(",")[1] == "two_departments" for _, line in kept.values())
+
+
+def test_caseworkers_record_most_review_meetings_around_their_date(history):
+    folders = sorted(history.iterdir())
+    kept: set[str] = set()
+    for folder in folders:
+        spec = yaml.safe_load((folder / "sources.yaml").read_text(encoding="utf-8"))
+        assert spec["meetings"] == "moeder" and (folder / "moeder").is_dir()
+        lines = set()
+        for path in sorted((folder / "moeder").glob("*.csv")):
+            text = path.read_text(encoding="utf-8").splitlines()
+            assert text[0] == "cpr,rule,kind,held_on,recorded_by"
+            lines |= set(text[1:])
+        assert kept <= lines, folder.name     # records are only added
+        for line in lines - kept:             # held on or before the snapshot that first lists it
+            cpr, rule, kind, held_on, by = line.split(",")
+            assert (rule, kind, by) == ("two_departments", "review", "Fiktiv Rådgiver")
+            assert date.fromisoformat(held_on) <= date.fromisoformat(folder.name)
+        kept = lines
+    assert len(kept) >= 10

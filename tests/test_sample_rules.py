@@ -22,7 +22,7 @@ SAMPLE_RULES = DEFAULT_RULES.parent / "sample.yaml"
 def test_the_sample_maps_the_area_column_and_sets_caseload_capacity():
     config = load_sources(SAMPLE_SOURCES)
     assert config.persons.columns.get("area") == "omraadekode"
-    assert (config.caseload.capacity_per_caseworker, config.caseload.capacity_per_team) == (15, 60)
+    assert (config.caseload.capacity_per_caseworker, config.caseload.capacity_per_team) == (6, 15)
     # the shipped single-date extract has the column, with the synthetic codes only
     codes = duckdb.sql(f"select distinct omraadekode from read_csv('{SAMPLE_SOURCES.parent / 'cpr_register.csv'}', "
                        "all_varchar = true)").fetchall()

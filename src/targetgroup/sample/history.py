@@ -21,7 +21,9 @@ in `generate`: one row per citizen, one row per case):
   1-3 months after they first are): each snapshot has the departments' removal files
   (`fjernelser/<DEPT>.csv`, `suppressions:` in its sources.yaml), which list every removal made
   up to its date, as a department keeps adding to one file. Removed citizens and those who refused
-  consent in the SOC extract are the outcomes' descriptive comparison group (docs/outcomes.md).
+  consent in the SOC extract are the outcomes' descriptive comparison group (docs/outcomes.md);
+- caseworkers record most review meetings (60 %, around the date a review falls due every 6 months
+  of a course: `moeder/<DEPT>.csv`, `meetings:` in its sources.yaml); the others stay overdue.
 Status codes and case types are only those `sources.yaml` declares (checked as in `generate`).
 """
 
@@ -46,8 +48,11 @@ MONTHS = (12, 24)          # the shortest and longest history `--history` accept
 HISTORY_FORMATS = ("parquet", "csv", "mixed")
 HISTORY_CITIZENS = 3_000   # small enough that backfilling 18 snapshots takes about a minute
 REMOVALS_FOLDER = "fjernelser"
+MEETINGS_FOLDER = "moeder"
 REMOVAL_SHARE = 0.05       # of the citizens with active cases in two departments at some snapshot
-REMOVALS_STREAM = 19       # the removals draw from their own random stream: the rest of the sample is unchanged
+MEETING_SHARE = 0.6        # of the review meetings due, recorded as held
+REVIEW_MONTHS = 6          # the sample rule set's review_after
+DECISIONS_STREAM = 19      # removals and meetings draw from their own random stream: the rest is unchanged
 REMOVAL_RULE = "two_departments"   # the rule id of the sample's (and the default) rule set
 
 
@@ -88,8 +93,11 @@ def generate_history(out_dir: Path, months: int = 18, citizens: int = HISTORY_CI
     move_in, new_household = _family_changes(rng, pop, first, last)
     tables = _history_cases(rng, pop, first, last, move_in)
     spec = sources if fmt == "mixed" else derived_sources(sources, fmt)
-    spec = {**spec, "suppressions": REMOVALS_FOLDER}
-    removals = _removals(np.random.default_rng([seed, REMOVALS_STREAM]), tables, dates)
+    spec = {**spec, "suppressions": REMOVALS_FOLDER, "meetings": MEETINGS_FOLDER}
+    depts_on = _two_departments(tables, dates)
+    decisions = np.random.default_rng([seed, DECISIONS_STREAM])
+    removals = _removals(decisions, depts_on, dates)
+    held = _meetings_held(decisions, depts_on, dates)
     header = (f"# One monthly snapshot of targetgroup's sample with history (seed {seed}); derived from the\n"
               "# sample's sources.yaml by targetgroup.sample.history. Synthetic data, fake CPR numbers.\n")
     out_dir = Path(out_dir)
@@ -108,17 +116,19 @@ def generate_history(out_dir: Path, months: int = 18, citizens: int = HISTORY_CI
             style = CPR_STYLE[dept] if fmt == "mixed" or CPR_STYLE[dept] != "number" else "plain"
             cpr = styled_cpr(table["cpr"].to_numpy(), style, snap_rng)
             write_extract(case_table(table, source["columns"], cpr), folder, source)
-        _write_removals(folder / REMOVALS_FOLDER, [r for r in removals if r[0] <= day])
+        _write_department_files(folder / REMOVALS_FOLDER, [r for r in removals if r[0] <= day],
+                                "cpr,rule,removed_by,reason")
+        _write_department_files(folder / MEETINGS_FOLDER, [r for r in held if r[0] <= day],
+                                "cpr,rule,kind,held_on,recorded_by")
         (folder / "sources.yaml").write_text(
             header + yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return dates
 
 
-def _removals(rng: np.random.Generator, tables: dict[str, pa.Table], dates: list[date]) -> list[tuple]:
-    """(date, department, cpr) of each removal: REMOVAL_SHARE of the citizens with active cases in
-    two departments on some snapshot date, removed on a snapshot 1-3 months after the first such
-    date while they still have them, in the file of the first of those departments."""
-    depts_on: list[dict[int, list[str]]] = []
+def _two_departments(tables: dict[str, pa.Table], dates: list[date]) -> list[dict[int, list[str]]]:
+    """Per snapshot date, the citizens with an active case in two or more departments, and those
+    departments (from the case book, as the extracts of that date show them)."""
+    out = []
     for day in dates:
         d = np.datetime64(day, "D")
         seen: dict[int, list[str]] = {}
@@ -130,30 +140,63 @@ def _removals(rng: np.random.Generator, tables: dict[str, pa.Table], dates: list
             active = (status == STATUS_ROLES[dept][ACTIVE]) & (start <= d) & (np.isnat(end) | (end >= d))
             for cpr in np.unique(table["cpr"].to_numpy()[active]):
                 seen.setdefault(int(cpr), []).append(dept)
-        depts_on.append({cpr: found for cpr, found in seen.items() if len(found) >= 2})
-    first_seen: dict[int, int] = {}
+        out.append({cpr: found for cpr, found in seen.items() if len(found) >= 2})
+    return out
+
+
+def _first_seen(depts_on: list[dict[int, list[str]]]) -> dict[int, int]:
+    first: dict[int, int] = {}
     for at, flagged in enumerate(depts_on):
         for cpr in flagged:
-            first_seen.setdefault(cpr, at)
+            first.setdefault(cpr, at)
+    return first
+
+
+def _removals(rng: np.random.Generator, depts_on: list[dict[int, list[str]]], dates: list[date]) -> list[tuple]:
+    """(date, department, line) of each removal: REMOVAL_SHARE of the citizens with active cases
+    in two departments on some snapshot date, removed on a snapshot 1-3 months after the first
+    such date while they still have them, in the file of the first of those departments."""
+    first_seen = _first_seen(depts_on)
     candidates = np.array(sorted(first_seen), dtype=np.int64)
     chosen = candidates[rng.random(len(candidates)) < REMOVAL_SHARE]
     out = []
     for cpr, later in zip(chosen, rng.integers(1, 4, size=len(chosen))):
         at = first_seen[int(cpr)] + int(later)
         if at < len(dates) and int(cpr) in depts_on[at]:
-            out.append((dates[at], depts_on[at][int(cpr)][0], int(cpr)))
+            out.append((dates[at], depts_on[at][int(cpr)][0],
+                        f"{cpr:010d},{REMOVAL_RULE},Fiktiv Rådgiver,samarbejde ikke relevant (fiktivt)"))
     return out
 
 
-def _write_removals(folder: Path, removals: list[tuple]) -> None:
-    """One removal file per department with removals up to the snapshot (the folder always exists)."""
+def _meetings_held(rng: np.random.Generator, depts_on: list[dict[int, list[str]]], dates: list[date]) -> list[tuple]:
+    """(date held, department, line) of the review meetings caseworkers record: for the citizens
+    with active cases in two departments, a review falls due every REVIEW_MONTHS after the first
+    snapshot that shows them so (as the sample rule set's review_after); MEETING_SHARE of those
+    due by the last snapshot are recorded as held, from 30 days before to 20 days after the date."""
+    first_seen = _first_seen(depts_on)
+    last = np.datetime64(dates[-1], "D")
+    out = []
+    for cpr in sorted(first_seen):
+        start = np.array([np.datetime64(dates[first_seen[cpr]], "D")])
+        dept = depts_on[first_seen[cpr]][cpr][0]
+        for k in range(1, 5):
+            due = add_months(start, REVIEW_MONTHS * k)[0]
+            if due > last:
+                break
+            if rng.random() < MEETING_SHARE:
+                held = (due + np.timedelta64(int(rng.integers(-30, 21)), "D")).astype(date)
+                out.append((held, dept, f"{cpr:010d},{REMOVAL_RULE},review,{held.isoformat()},Fiktiv Rådgiver"))
+    return out
+
+
+def _write_department_files(folder: Path, rows: list[tuple], header: str) -> None:
+    """One CSV per department with the rows dated up to the snapshot (the folder always exists):
+    a department keeps adding to one file."""
     folder.mkdir(parents=True, exist_ok=True)
     for dept in DEPARTMENTS:
-        rows = [cpr for _, d, cpr in sorted(removals) if d == dept]
-        if rows:
-            lines = [f"{cpr:010d},{REMOVAL_RULE},Fiktiv Rådgiver,samarbejde ikke relevant (fiktivt)" for cpr in rows]
-            (folder / f"{dept}.csv").write_text("cpr,rule,removed_by,reason\n" + "\n".join(lines) + "\n",
-                                                 encoding="utf-8")
+        lines = [line for _, d, line in sorted(rows) if d == dept]
+        if lines:
+            (folder / f"{dept}.csv").write_text(header + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _family_changes(rng: np.random.Generator, pop: Population, first: np.datetime64,
