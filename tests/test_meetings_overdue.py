@@ -216,3 +216,23 @@ def test_the_report_counts_a_meeting_once_whatever_shows_it():
         ("F2", "0101800002", "review", date(2026, 3, 1), True, False),
         ("F2", "0101800002", "review", date(2027, 1, 1), False, False)])
     assert con.execute(MEETINGS_SQL, {"as_of": AS_OF, "ahead": 90}).fetchone() == (3, 1, 1)
+
+
+def test_the_register_says_whether_the_course_was_flagged_on_the_due_date(tmp_path):
+    # flag A ended 2026-04-01 (valid_to, excluded), in two versions; B is open; C is not in the register
+    # yet (opened by the run itself): flagged
+    warehouse = tmp_path / "wh.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("create table flags (flag_id varchar, valid_from date, valid_to date)")
+    con.execute("""insert into flags values ('A', '2025-09-01', '2026-01-01'), ('A', '2026-01-01', '2026-04-01'),
+                                            ('B', '2025-09-01', '2026-01-01'), ('B', '2026-01-01', null)""")
+    con.execute(meetings.DUE_DDL.replace(f"{meetings.ALIAS}.", ""))   # the table as the warehouse holds it
+    con.executemany("insert into meetings_due values (?, 'r', '0101800001', 'review', ?, 'R1', '2025-09-01')",
+                    [("A", date(2026, 3, 31)), ("A", date(2026, 4, 1)), ("B", date(2027, 3, 1)), ("C", date(2026, 3, 1))])
+    con.close()
+    work = open_work()
+    assert meetings.load_due(work, warehouse) == 4
+    got = dict(((f, d), o) for f, d, o in work.execute(
+        "select flag_id, due_on, open_on_due from meeting_due_stored").fetchall())
+    assert got == {("A", date(2026, 3, 31)): True, ("A", date(2026, 4, 1)): False, ("B", date(2027, 3, 1)): True,
+                   ("C", date(2026, 3, 1)): True}
