@@ -64,7 +64,7 @@ def test_small_counts_are_rounded_in_the_report(report):
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed: apt-get install -y chromium")
 def test_renders_in_headless_chromium(report, tmp_path):
     dom = _chromium(tmp_path, "--dump-dom", report.as_uri()).stdout
-    assert dom.count('<svg class="chart"') == 8
+    assert dom.count('<svg class="chart"') == 9
     assert "Ledelsesinformation" in dom and "Borgere efter kombination af forvaltninger" in dom
     for cpr in CPRS:
         assert cpr not in dom
@@ -85,6 +85,28 @@ def test_english_and_hidden_marks():
     assert "Leadership report" in html and "Citizens by combination of departments" in html
     assert "•" in html and "rounded to a multiple of 5" in html
     assert ">3<" not in html and ">37<" not in html  # true counts never reach the page
+
+
+def test_meetings_have_a_chart_and_caseload_shows_its_tables_unfolded():
+    # issue 19: sections whose counts sat folded under "Count" with nothing above them looked empty
+    keys = [("meeting", "due"), ("meeting", "held"), ("meeting", "overdue")]
+    counts = {("size", "r1"): 40, ("new", "r1"): 40, ("ended", "r1"): 0, ("courses", "ongoing"): 40,
+              ("courses", "ended"): 0, ("coord", "total"): 20, ("team", "Team A"): 40,
+              ("caseload", "caseworkers_over", "capacity_6"): 5, ("caseload", "caseworkers_within", "capacity_6"): 15,
+              **dict(zip(keys, (30, 20, 10)))}
+    fig = Figures(run_id="r1", as_of=date(2026, 11, 1), runs=[("r1", date(2026, 11, 1))],
+                  cells=protect(counts, b"k" * 32), capacity=(6, 15),
+                  keys={"size": [("size", "r1")], "new": [], "ended": [], "combo": [], "dept": [], "rule": [],
+                        "team": [("team", "Team A")], "coord": [], "duration_ongoing": [], "duration_ended": [],
+                        "meeting": keys,
+                        "caseload": [("caseload", "caseworkers_over", "capacity_6"),
+                                     ("caseload", "caseworkers_within", "capacity_6")]})
+    html = html_report.render(fig, "en")
+    sections = {re.search(r"<h2>([^<]*)</h2>", part).group(1): part for part in html.split("<section")[1:]}
+    meetings = sections["Transition and review meetings"]
+    assert '<svg class="chart"' in meetings and "overdue (due date reached, none held)" in meetings
+    caseload = sections["Caseload against capacity"]
+    assert caseload.count("<details open>") == 2 and "<svg" not in caseload
 
 
 def test_the_html_shows_no_figure_the_csv_does_not(report):

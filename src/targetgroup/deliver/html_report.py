@@ -36,14 +36,16 @@ footer{font-size:12px;color:#6b7380;text-align:center;padding:10px}
 """
 
 
-def _table(lang: str, head: list[str], rows: list[list[str]], total: list[str] | None = None) -> str:
+def _table(lang: str, head: list[str], rows: list[list[str]], total: list[str] | None = None,
+           unfolded: bool = False) -> str:
+    """A count table, folded under "Count" below a chart; `unfolded` where it is all the section shows."""
     ths = "".join(f'<th class="{"n" if i else ""}">{escape(h)}</th>' for i, h in enumerate(head))
     body = "".join("<tr>" + "".join(f'<td class="{"n" if i else ""}">{escape(c)}</td>' for i, c in enumerate(r))
                    + "</tr>" for r in rows)
     if total:
         body += '<tr class="total">' + "".join(
             f'<td class="{"n" if i else ""}">{escape(c)}</td>' for i, c in enumerate(total)) + "</tr>"
-    return f"<details><summary>{escape(texts.t('count', lang))}</summary><table><tr>{ths}</tr>{body}</table></details>"
+    return f"<details{' open' if unfolded else ''}><summary>{escape(texts.t('count', lang))}</summary><table><tr>{ths}</tr>{body}</table></details>"
 
 
 def _section(title: str, chart: str, table: str, wide: bool = False, note: str = "") -> str:
@@ -125,9 +127,9 @@ def render(fig: Figures, lang: str = "da", dept_names: dict[str, str] | None = N
 
     meetings = fig.keys.get("meeting", [])
     if meetings:
-        sections.append(_section(t("sec_meetings"), "", _table(
-            lang, [t("mt_meetings"), t("count")], [[t(f"mt_{k[1]}"), fig.show(k)] for k in meetings]),
-            wide=False, note=t("mt_note")))
+        # a chart with the counts under it, as the other sections (the table alone sits folded away)
+        chart, table = _bars(fig, meetings, [t(f"mt_{k[1]}") for k in meetings], t("mt_meetings"), lang)
+        sections.append(_section(t("sec_meetings"), chart, table, wide=False, note=t("mt_note")))
     if fig.capacity != (None, None):
         sections.append(_caseload(fig, lang, team_labels))
     sections.append(_outcomes(fig, lang))
@@ -158,14 +160,14 @@ def _caseload(fig: Figures, lang: str, team_labels: list[str]) -> str:
         over, within = fig.keys["caseload"]
         parts.append(_table(lang, [t("cl_coordinators", n=per_worker), t("cl_count")],
                             [[t("cl_over", n=per_worker), fig.show(over)], [t("cl_within", n=per_worker), fig.show(within)]],
-                            [t("total"), fig.show(("coord", "total"))]))
+                            [t("total"), fig.show(("coord", "total"))], unfolded=True))
     if per_team is not None:
         rows = []
         for key, label in zip(fig.keys["team"], team_labels):
             shown = fig.value(key)
             share = "•" if shown is None else f"{round(100 * shown / per_team)} %"
             rows.append([label, fig.show(key), str(per_team), share])
-        parts.append(_table(lang, [t("cl_team"), t("courses"), t("cl_capacity"), t("cl_share")], rows))
+        parts.append(_table(lang, [t("cl_team"), t("courses"), t("cl_capacity"), t("cl_share")], rows, unfolded=True))
     return _section(t("sec_caseload"), "", "".join(parts), wide=False, note=t("cl_note"))
 
 

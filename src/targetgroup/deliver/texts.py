@@ -156,16 +156,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "coord_source": ("Tovholder", "Coordinator"),
     "sec_meetings": ("Overgangs- og revurderingsmøder", "Transition and review meetings"),
     "mt_meetings": ("Møder", "Meetings"),
-    "mt_due": ("i igangværende forløb: skal holdes inden for 90 dage, eller er forfaldet",
-               "in ongoing courses: due within 90 days, or already due"),
+    "mt_due": ("skal holdes (forfaldne og næste 90 dage)", "due (so far, and in the next 90 days)"),
     "mt_held": ("heraf holdt", "of which held"),
     "mt_overdue": ("overskredet (dagen er nået, intet møde holdt)", "overdue (due date reached, none held)"),
     "mt_note": ("Et møde skal holdes på overgangsdatoen (16 eller 17½ år) eller revurderingsdatoen for en "
-                "igangværende markering. Det tæller som holdt, når en sagsbehandler har registreret et møde af "
+                "igangværende markering; tallet dækker de igangværende forløbs møder, der er forfaldet eller "
+                "forfalder inden for 90 dage. Det tæller som holdt, når en sagsbehandler har registreret et møde af "
                 "den slags for forløbet, holdt højst 90 dage før datoen (targetgroup meeting eller forvaltningens "
                 "fil). Et møde, der ikke er holdt, forbliver overskredet efter datoen, indtil det holdes, eller "
                 "forløbet slutter (16 og 17½ år: indtil borgeren ikke længere er markeret eller fylder 18).",
-                "A meeting is due on a current flag's age-transition date (16 or 17½) or review date. It counts "
+                "A meeting is due on a current flag's age-transition date (16 or 17½) or review date; the count "
+                "covers the ongoing courses' meetings due so far and in the next 90 days. It counts "
                 "as held when a caseworker recorded a meeting of that kind for the course, held at most 90 days "
                 "before the date (targetgroup meeting or the department's file). A meeting not held stays "
                 "overdue after its date until it is held or the course ends (16 and 17½: until the citizen "
