@@ -13,7 +13,8 @@ from targetgroup.errors import RulesError
 from targetgroup.pipeline import RunSettings, run_pipeline
 from targetgroup.rules import DEFAULT_RULES, list_rule_sets, resolve_rule_set
 
-SHIPPED = {"default", "odense", "furesoe", "halsnaes", "esbjerg_stepup", "ballerup_transitions", "assens_family"}
+SHIPPED = {"default", "odense", "furesoe", "halsnaes", "esbjerg_stepup", "ballerup_transitions", "assens_family",
+           "sample"}
 LOCAL = "name: mine\ndescription: Our own test set.\nrules:\n  - id: r\n    title_da: T\n    title_en: T\n" \
         "    conditions:\n      - kind: departments\n        at_least: 2\n"
 

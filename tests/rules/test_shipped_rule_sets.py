@@ -148,6 +148,10 @@ def expected(world, name: str) -> set[tuple[str, str]]:
     if name == "assens_family":
         return keep("family_plan", family(world, lambda c: has(world, c, "BUF"), lambda c: has(world, c, "JOB"),
                                           household_adults=True))
+    if name == "sample":
+        area = [c for c in people if res.loc[c, "area"] in ("FIKTIV-03", "FIKTIV-07") and any_of(world, c, "JOB", "SOC")]
+        return keep("two_departments", [c for c in people if len(world["depts"].get(c, ())) >= 2]) | \
+            keep("area_effort", area)
     raise AssertionError(name)
 
 
@@ -156,7 +160,7 @@ SHIPPED = sorted(p.stem for p in DEFAULT_RULES.parent.glob("*.yaml"))
 
 def test_every_rule_set_is_tested():
     assert SHIPPED == sorted(["default", "odense", "furesoe", "halsnaes", "esbjerg_stepup",
-                              "ballerup_transitions", "assens_family"])
+                              "ballerup_transitions", "assens_family", "sample"])
 
 
 @pytest.mark.parametrize("name", SHIPPED)
