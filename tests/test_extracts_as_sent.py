@@ -136,6 +136,24 @@ def test_a_bad_date_names_line_and_format_never_the_cell(tmp_path):
                        ("job.csv", 3, "start_date", "start date is not a date in %d-%m-%Y")]
 
 
+def test_dates_with_and_without_a_time_of_day_mixed_over_many_rows(tmp_path):
+    # thousands of rows (several of DuckDB's 2,048-row vectors) where plain dates, dates with a
+    # time of day and bad dates alternate: each cell is parsed on its own, whichever way the
+    # macro takes for the others in its vector (issue 17: the time of day is only cut when needed)
+    spellings = ["2020-01-{d:02d}", "2020-01-{d:02d} 08:30", "2020-01-{d:02d}T10:00:00.000+01:00", "2020-01-{d:02d}x"]
+    rows, expected = [], []
+    for i in range(5000):
+        day = i % 28 + 1
+        start = spellings[i % 4].format(d=day)
+        rows.append(f"0101800001,J{i},T,AKT,{start},2026-12-{day:02d},W,T")
+        if i % 4 != 3:    # '2020-01-05x' is not a date: the row is rejected
+            expected.append((f"J{i}", date(2020, 1, day), date(2026, 12, day)))
+    write_municipality(tmp_path, **{"sources.yaml": _sources(date_format='"%Y-%m-%d"'), "job.csv": _job(*rows)})
+    con, result = _staged(tmp_path)
+    assert result.rows_rejected["job"] == 1250
+    assert [(r[0], r[3], r[4]) for r in _job_cases(con)] == expected
+
+
 # --- native date cells: date_format applies to text cells only ----------------------------------------
 
 def _parquet_job(folder: Path) -> None:

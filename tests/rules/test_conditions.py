@@ -24,6 +24,19 @@ def test_departments_at_least_and_all_of(evaluate_rules):
     assert flagged(con) == {"0101800003"}
 
 
+def test_departments_are_counted_distinct_and_listed_with_sorted_case_keys(evaluate_rules):
+    people = [person(f"010180000{i}", "1980-01-01") for i in range(1, 4)]
+    cases = [case("0101800001", "SOC", "2020-01-01", case_id="S9"), case("0101800001", "SOC", "2020-01-01", case_id="S10"),
+             case("0101800001", "JOB", "2020-01-01", case_id="J2"), case("0101800001", "BUF", "2020-01-01", case_id="B1"),
+             # two departments: one short of three
+             case("0101800002", "JOB", "2020-01-01"), case("0101800002", "SOC", "2020-01-01"),
+             # three cases, all in one department: one department
+             *(case("0101800003", "JOB", "2020-01-01", case_id=f"J{i}") for i in range(3))]
+    con = evaluate_rules(person_rule("{kind: departments, at_least: 3}"), people, cases, D)
+    assert con.execute("select cpr, departments, case_keys from targets").fetchall() == [
+        ("0101800001", ["BUF", "JOB", "SOC"], ["buf:B1", "job:J2", "soc:S10", "soc:S9"])]
+
+
 def test_case_type_filter(evaluate_rules):
     people = [person("0101800001", "1980-01-01"), person("0101800002", "1980-01-01")]
     cases = [case("0101800001", "JOB", "2020-01-01", case_type=ACT),

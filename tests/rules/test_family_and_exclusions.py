@@ -93,7 +93,8 @@ def test_consent_refused_excludes_with_reason(evaluate_rules):
 def test_manual_exclusion_and_inclusion_lists(evaluate_rules):
     people = [person(f"010180000{i}", "1980-01-01") for i in range(1, 5)]
     cases = [case(p[0], d, "2020-01-01") for p in people[:2] for d in ("JOB", "SOC")] + \
-        [case("0101800003", "JOB", "2020-01-01")]
+        [case("0101800003", "JOB", "2020-01-01", case_id="J3"), case("0101800003", "JOB", "2019-01-01", case_id="J2"),
+         case("0101800004", "SOC", "2020-01-01", case_id="S4")]
     lists = {"ex.csv": "cpr,rule,reason,added_by\n010180-0001,*,Familien har sagt nej,Søs\n",
              "in.csv": "cpr,rule,reason,added_by\n0101800003,r,Kendt fra netværksmøde,Jens\n0101800009,r,Flyttet?,Jens\n"}
     rule = "manual_exclusions: ex.csv\nmanual_inclusions: in.csv\n" + person_rule("{kind: departments, at_least: 2}")
@@ -101,6 +102,8 @@ def test_manual_exclusion_and_inclusion_lists(evaluate_rules):
     assert flagged(con) == {"0101800002", "0101800003"}
     assert con.execute("select reason_codes, departments from targets where cpr = '0101800003'").fetchone() == \
         (["MANUAL_INCLUDE"], ["JOB"])
+    # an included citizen's own active cases, sorted, and nobody else's
+    assert con.execute("select case_keys from targets where cpr = '0101800003'").fetchone() == (["job:J2", "job:J3"],)
     rows = con.execute("select cpr, action, reason_code, reason, added_by, list_line from exclusions order by cpr").fetchall()
     assert rows == [("0101800001", "exclude", "MANUAL_EXCLUDE", "Familien har sagt nej", "Søs", 2),
                     ("0101800003", "include", "MANUAL_INCLUDE", "Kendt fra netværksmøde", "Jens", 2),

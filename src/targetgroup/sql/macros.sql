@@ -75,8 +75,14 @@ create or replace macro tg_month_en(t) as
 -- A text cell parsed with the source's date format, as written: first the whole cell (a format
 -- with a time of day, or with spaces), then without a time of day the format does not read.
 -- Month names (%b, %B) may be English or Danish abbreviations, in any case.
+-- A case, not coalesce(): DuckDB evaluates every argument of coalesce for every row, and the
+-- time-cutting regexp on every date cell cost more than the parse itself (issue 17: 0.4 s per
+-- million cells); the case looks at the second spelling only for the cells the first did not fit.
 create or replace macro tg_date_in(t, fmt) as
-    coalesce(try_strptime(t, fmt), try_strptime(tg_date_text(t), fmt))::date;
+    (case
+        when try_strptime(t, fmt) is not null then try_strptime(t, fmt)
+        else try_strptime(tg_date_text(t), fmt)
+    end)::date;
 
 create or replace macro tg_date(raw, fmt) as
     tg_date_in(case when regexp_matches(fmt, '%[bBh]') then tg_month_en(raw) else raw end, fmt);
