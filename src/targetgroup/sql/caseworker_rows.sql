@@ -105,13 +105,15 @@ family_members as (
 coparents as (
     -- pairs of family-flag members who are the two parents of one child, both ways round: an
     -- equi-join on persons, so that the relation costs one pass over persons, not one per relative
-    select distinct cpr, other
-    from (
-        select mother_cpr as cpr, father_cpr as other from persons where father_cpr is not null
-        union all
-        select father_cpr, mother_cpr from persons where mother_cpr is not null
-    )
-    semi join family_members using (cpr)
+    select c.mother_cpr as cpr, c.father_cpr as other
+    from persons as c
+    semi join family_members as f on f.cpr = c.mother_cpr
+    where c.father_cpr is not null
+    union
+    select c.father_cpr, c.mother_cpr
+    from persons as c
+    semi join family_members as f on f.cpr = c.father_cpr
+    where c.mother_cpr is not null
 ),
 
 relatives as (
