@@ -102,6 +102,14 @@ family_members as (
     select distinct cpr from flag_status where family_id is not null
 ),
 
+people as materialized (
+    -- the persons rows the lists name: listed citizens and their flags' members (a few
+    -- thousand of 6 million), so that no join below holds the whole person extract
+    select cpr, name, birth_date, mother_cpr, father_cpr
+    from persons
+    semi join (select cpr from served union select cpr from flag_status) as n using (cpr)
+),
+
 coparents as (
     -- pairs of family-flag members who are the two parents of one child, both ways round: an
     -- equi-join on persons, so that the relation costs one pass over persons, not one per relative
@@ -132,8 +140,8 @@ relatives as (
     from (select distinct cpr, rule_id, flag_id, version, change, department
           from served where family_id is not null) as s
     join flag_status as m on m.flag_id = s.flag_id and m.cpr <> s.cpr
-    join persons as p on p.cpr = s.cpr
-    join persons as p2 on p2.cpr = m.cpr
+    join people as p on p.cpr = s.cpr
+    join people as p2 on p2.cpr = m.cpr
     left join coparents as cp on cp.cpr = s.cpr and cp.other = m.cpr
     left join words as rw on rw.code = case
         when m.cpr = p.mother_cpr then 'rel_mother'
@@ -207,7 +215,7 @@ final_rows as (
         $rules_name::varchar as rules_name,
         $rules_hash::varchar as rules_hash
     from served as s
-    left join persons as p using (cpr)
+    left join people as p using (cpr)
     left join change_words as cw on cw.code = s.change
     left join rule_words as rw on rw.rule_id = s.rule_id
     -- by citizen: a family flag's subject id in the register can differ from today's family id
