@@ -96,7 +96,7 @@ def prepare(con: duckdb.DuckDBPyConnection, warehouse: Path, tables: tuple[str, 
             part = path.with_name(path.name + f".part-{os.getpid()}")
             try:
                 con.execute(f"copy (select * from {sql_identifier(table)}) to {sql_literal(part)} "
-                            "(format parquet, compression zstd)")
+                            "(format parquet, compression snappy)")
                 os.chmod(part, 0o600)
                 _fsync(part)
                 os.replace(part, path)
