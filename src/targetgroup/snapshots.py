@@ -76,7 +76,8 @@ def fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, int]:
     their order) and its row count. One pass over the table, no sort."""
     columns = con.execute(f"describe {sql_identifier(table)}").fetchall()
     rows, total = con.execute(
-        f"select count(*), coalesce(sum(hash(t)::hugeint), 0)::varchar from {sql_identifier(table)} as t").fetchone()
+        f"select count(*), coalesce(sum(hash(snapshot_row)::hugeint), 0)::varchar "
+        f"from {sql_identifier(table)} as snapshot_row").fetchone()
     digest = hashlib.sha256(repr((FORMAT, table, [(c[0], c[1]) for c in columns], rows, total)).encode())
     return digest.hexdigest()[:32], int(rows)
 
