@@ -39,7 +39,7 @@ import duckdb
 
 from targetgroup import consent, coordinators, meetings
 from targetgroup import extract as extract_stage
-from targetgroup import interrupts, privacy, reader, runfolder
+from targetgroup import interrupts, privacy, reader, runfolder, snapshots
 from targetgroup import manifest as run_manifest
 from targetgroup import register as flag_register
 from targetgroup import stage as stage_stage
@@ -219,6 +219,9 @@ def sweep_leftovers(settings: RunSettings, progress: Progress | None = None) -> 
     done = runfolder.sweep(settings.out, warehouse, lambda run_id: ledger_has(warehouse, run_id))
     if any(line.startswith("published") for line in done):
         reader.publish(warehouse)   # that run was killed before its reader copy, too
+    stale = snapshots.clean(warehouse)   # files of runs killed before their commit, or after it
+    if stale:
+        done.append(f"removed {len(stale)} unreferenced snapshot file(s) of the warehouse")
     parts = reader.remove_leftovers(warehouse)
     if parts:
         done.append(f"removed {parts} half-written reader cop{'y' if parts == 1 else 'ies'} of the warehouse")
@@ -511,15 +514,20 @@ def commit(run: Run) -> None:
     counts = run.summary["identify"]
     flags: dict[str, int] = run.summary.get("flags", {})
 
+    warehouse = run.settings.warehouse_path
+    # The canonical extracts of the last committed run, for analysts and the web overview: Parquet
+    # files beside the warehouse, written before the commit only when their content changed, and
+    # views in the warehouse that the commit points at them (targetgroup.snapshots). No later run
+    # needs them; an operator may switch them off (--no-store-extracts).
+    snapshot_step = snapshots.drop_step
+    if run.settings.store_extracts:
+        written = run.timed("snapshots", lambda: snapshots.prepare(run.con, warehouse))
+        snapshot_step = snapshots.store_step(written, run.run_id)
+        run.manifest["snapshots"] = {s.table: {"file": s.path.name, "rows": s.rows, "written": s.written}
+                                     for s in written}
+
     def store_snapshot(con: duckdb.DuckDBPyConnection) -> None:
-        # The canonical extracts of the last committed run, for analysts and explain. No later run
-        # needs them, and at national scale writing them is most of the commit (benchmarks/NOTES.md),
-        # so an operator may switch them off (--no-store-extracts); the register keeps what it needs.
-        for table in ("persons", "cases"):
-            if run.settings.store_extracts:
-                con.execute(f"create or replace table {ALIAS}.{table} as select * from {table}")
-            else:
-                con.execute(f"drop table if exists {ALIAS}.{table}")
+        snapshot_step(con)
         con.execute(f"create table if not exists {ALIAS}.targets as "
                     "select ''::varchar as run_id, ''::date as as_of, * from targets limit 0")
         con.execute(f"insert into {ALIAS}.targets select ?, ?, * from targets", [run.run_id, run.settings.as_of])
@@ -550,7 +558,6 @@ def commit(run: Run) -> None:
         targets = delivery_night.plan(run.con, run.delivery, names, run.settings.lang)
         steps.append(delivery_ledger.pending_step(run.run_id, targets))
         run.manifest["delivery"] = {"file": str(run.settings.delivery), "targets": len(targets)}
-    warehouse = run.settings.warehouse_path
     # should the process die past the commit, the next start publishes the staging folder as it is
     write_manifest(run, "committed")
     interrupt = run.timed("commit", lambda: commit_warehouse(run.con, warehouse, steps, run_id=run.run_id,
@@ -561,6 +568,10 @@ def commit(run: Run) -> None:
     run.manifest["analyst_views"] = _after_commit(run, "the analyst views", lambda: analyst.create_views(warehouse))
     copy = _after_commit(run, "the reader copy", lambda: run.timed("reader_copy", lambda: reader.publish(warehouse)))
     run.manifest["reader_copy"] = str(copy) if copy else None
+    if run.settings.store_extracts or snapshots.folder(warehouse).is_dir():
+        # the snapshot files the warehouse no longer references (the reader copy published above
+        # references the same ones); the one each replaced stays for readers of the old copy
+        _after_commit(run, "the snapshot clean-up", lambda: snapshots.clean(warehouse))
     run.progress("commit", f"warehouse {warehouse}")
 
 

@@ -7,8 +7,9 @@ warehouse keeps two runs from working on it at once.
 
 Persistent tables (grain):
 - `runs`: one row per committed run (the run ledger).
-- `cases`, `persons`: the canonical extracts of the last committed run (replaced each run;
-  left out with `--no-store-extracts`, which national-scale runs may want: no later run reads them).
+- `cases`, `persons`: views over the last committed run's canonical extracts, Parquet files
+  beside the warehouse written only when their content changed (targetgroup.snapshots; left
+  out with `--no-store-extracts`: no later run reads them).
 - `targets`: one row per citizen per rule per committed run.
 - `rejects`: one row per rejected input row per committed run (masked CPR only).
 """

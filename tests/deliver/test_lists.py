@@ -149,6 +149,10 @@ def test_family_rows_name_the_flagged_relatives_and_their_caseworkers(nights):
         assert "Frode" not in child   # SOC does not make F1 a parent of halsnaes' family flag
     parent = job[M1][h("col_relatives")]
     assert "barn: Nana Fiktiv, 0 år" in parent and "BUF: Søs Ærø (Familie Nord)" in parent
+    if nights["rules"] == "odense":   # M1 and F1 are the parents of C1 and N1, and not each other's
+        soc = {cpr_of(r): r for r in lists(night2, "SOC")[0]}
+        assert "medforælder: Frode Fiktiv" in parent and "medforælder: Mona Fiktiv" in soc[F1][h("col_relatives")]
+        assert "husstand: Frode" not in parent
     assert "Carl" in parent           # still a member on night 2 (his BUF case ends on 02-11)
     # only members of the flag; no case types of any department
     assert "Lone" not in child + parent and "Kurt" not in child + parent

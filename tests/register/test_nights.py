@@ -48,6 +48,10 @@ def test_six_nights(town: Town, tmp_path: Path):
         ("Sag lukket i anden forvaltning", "010180-0001", "sagen i JOB er lukket (sagsbehandler Jens Job, team Team A)")}
     assert any(r["Besked"] == "Markering ændret" and r["CPR-nr."] == "070790-0008" and r["Detaljer"] == "BUF er kommet til"
                for r in soc_notices)
+    # the ended flag also goes to A's JOB caseworker of the last run (A's JOB case has closed)
+    job_notices = rows(n3.report_dir / "notices_JOB.csv")
+    assert {(r["Besked"], r["Sagsbehandler"], r["Detaljer"]) for r in job_notices if r["CPR-nr."] == "010180-0001"} == {
+        ("Markering afsluttet", "Jens Job", "sagen i JOB er lukket")}
 
     # night 4: a caseworker removes C on the command line; JOB's removal file removes D until night 6
     removal_c = ops.add_suppression(town.warehouse, cpr=C, rule_id=RULE, removed_by="Jens Job",

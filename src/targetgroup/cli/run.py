@@ -30,7 +30,7 @@ def run(
     suppressions: Annotated[Optional[Path], typer.Option("--suppressions", help="Folder of removal files (<DEPT>.csv); default: suppressions: in the sources file.")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the caseworker lists and the leadership report: da or en.")] = "da",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write every output but change nothing in the warehouse (register, ledger); any as-of date.")] = False,
-    store_extracts: Annotated[bool, typer.Option("--store-extracts/--no-store-extracts", help="Keep the run's canonical cases and persons tables in the warehouse (default yes).")] = True,
+    store_extracts: Annotated[bool, typer.Option("--store-extracts/--no-store-extracts", help="Keep the run's canonical cases and persons for analysts and the web overview (Parquet files beside the warehouse, views in it; default yes).")] = True,
     allow_drop: Annotated[Optional[list[str]], typer.Option("--allow-drop", help="Accept an empty extract or a volume drop for this source tonight (repeatable).")] = None,
     delivery: Annotated[Optional[Path], typer.Option("--delivery", help="Delivery file (YAML): drop folders and mail notices after the commit (docs/delivery.md).")] = None,
 ) -> None:

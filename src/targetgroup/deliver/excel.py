@@ -163,10 +163,10 @@ def _write_workbook(con: duckdb.DuckDBPyConnection, path: Path, dept: str, lang:
     for row in counts:
         _team_sheet(book, fmt, row, names[row[0]], lang)
     book.close()
-    splice = {}
-    for i, row in enumerate(counts, start=2):  # sheet1 is the overview
-        xml, n = con.execute(_sheet_sql(fmt["date"].xf_index), {"department": dept, "team": row[0]}).fetchone()
-        splice[f"xl/worksheets/sheet{i}.xml"] = (xml or "", n)
+    sheets = {team: (xml or "", n) for team, xml, n in
+              con.execute(_sheet_sql(fmt["date"].xf_index), {"department": dept}).fetchall()}
+    # sheet1 is the overview; the team sheets follow in the order of `counts`
+    splice = {f"xl/worksheets/sheet{i}.xml": sheets[row[0]] for i, row in enumerate(counts, start=2)}
     return path, splice
 
 

@@ -98,6 +98,32 @@ others as (
     group by l.cpr, l.department
 ),
 
+family_members as (
+    select distinct cpr from flag_status where family_id is not null
+),
+
+people as materialized (
+    -- the persons rows the lists name: listed citizens and their flags' members (a few
+    -- thousand of 6 million), so that no join below holds the whole person extract
+    select cpr, name, birth_date, mother_cpr, father_cpr
+    from persons
+    semi join (select cpr from served union select cpr from flag_status) as n using (cpr)
+),
+
+coparents as (
+    -- pairs of family-flag members who are the two parents of one child, both ways round: an
+    -- equi-join on persons, so that the relation costs one pass over persons, not one per relative
+    select c.mother_cpr as cpr, c.father_cpr as other
+    from persons as c
+    semi join family_members as f on f.cpr = c.mother_cpr
+    where c.father_cpr is not null
+    union
+    select c.father_cpr, c.mother_cpr
+    from persons as c
+    semi join family_members as f on f.cpr = c.father_cpr
+    where c.mother_cpr is not null
+),
+
 relatives as (
     -- family flags: the flag's other members, with relation, age and their departments'
     -- caseworkers and teams (as the disclosure policy allows), per listing department
@@ -114,16 +140,15 @@ relatives as (
     from (select distinct cpr, rule_id, flag_id, version, change, department
           from served where family_id is not null) as s
     join flag_status as m on m.flag_id = s.flag_id and m.cpr <> s.cpr
-    join persons as p on p.cpr = s.cpr
-    join persons as p2 on p2.cpr = m.cpr
+    join people as p on p.cpr = s.cpr
+    join people as p2 on p2.cpr = m.cpr
+    left join coparents as cp on cp.cpr = s.cpr and cp.other = m.cpr
     left join words as rw on rw.code = case
         when m.cpr = p.mother_cpr then 'rel_mother'
         when m.cpr = p.father_cpr then 'rel_father'
         when s.cpr in (p2.mother_cpr, p2.father_cpr) then 'rel_child'
         when p.mother_cpr = p2.mother_cpr or p.father_cpr = p2.father_cpr then 'rel_sibling'
-        when exists (select 1 from persons as c
-                     where s.cpr in (c.mother_cpr, c.father_cpr) and m.cpr in (c.mother_cpr, c.father_cpr))
-            then 'rel_coparent'
+        when cp.cpr is not null then 'rel_coparent'
         else 'rel_household' end
     cross join (select text from words where code = 'years') as yw
     cross join (select text from words where code = 'not_shown_no_consent') as nw
@@ -168,7 +193,7 @@ final_rows as (
         tg_age(p.birth_date, $as_of::date) as age,
         s.caseworker,
         rw.text as rule_title,
-        coalesce(rs.reason, aw.text) as reason,
+        coalesce(rs.reason, if(s.change = 'awaiting', aw.text, null)) as reason,
         o.others,
         r.relatives,
         coalesce(cs.consent, uk.text) as consent,
@@ -190,7 +215,7 @@ final_rows as (
         $rules_name::varchar as rules_name,
         $rules_hash::varchar as rules_hash
     from served as s
-    left join persons as p using (cpr)
+    left join people as p using (cpr)
     left join change_words as cw on cw.code = s.change
     left join rule_words as rw on rw.rule_id = s.rule_id
     -- by citizen: a family flag's subject id in the register can differ from today's family id
@@ -200,7 +225,7 @@ final_rows as (
     left join others as o on o.cpr = s.cpr and o.department = s.department
     left join relatives as r on r.cpr = s.cpr and r.rule_id = s.rule_id and r.flag_id = s.flag_id
         and r.department = s.department
-    left join (select text from words where code = 'awaiting_reason') as aw on s.change = 'awaiting'
+    cross join (select text from words where code = 'awaiting_reason') as aw
     cross join (select text from words where code = 'unknown') as uk
 ),
 

@@ -101,7 +101,9 @@ class Overview:
 
     @staticmethod
     def _has(con: duckdb.DuckDBPyConnection, *tables: str) -> bool:
-        found = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+        # persons and cases are views over the snapshot files (targetgroup.snapshots)
+        found = {r[0] for r in con.execute("select table_name from duckdb_tables() "
+                                           "union all select view_name from duckdb_views()").fetchall()}
         return set(tables) <= found
 
     def last_run(self) -> dict | None:

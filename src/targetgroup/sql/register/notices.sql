@@ -6,14 +6,33 @@
 -- Inputs: flag_status, reg_flag_opens, active_cases, residents, persons, reg.flags (before),
 -- reg.last_active_cases (the last committed run's active cases).
 create or replace temp table reg_notices as
-with caseworkers_today as (
+with in_course as (
+    select m.cpr, string_agg(distinct f.rule_id, ', ' order by f.rule_id) as rule_id,
+        string_agg(distinct f.flag_id, ', ' order by f.flag_id) as flag_id
+    from reg.flags as f
+    cross join unnest(f.members) as m(cpr)
+    where f.status = 'open'
+    group by m.cpr
+),
+
+notified as (
+    -- the only citizens a notice can be about: flagged or ended tonight, or in a course before
+    -- it (so the case lists below are not the whole municipality's)
+    select cpr from flag_status
+    union
+    select cpr from in_course
+),
+
+caseworkers_today as (
     select distinct department, team, caseworker, cpr
     from active_cases
+    semi join notified using (cpr)
 ),
 
 caseworkers_before as (
     select distinct department, team, caseworker, cpr
     from reg.last_active_cases
+    semi join (select cpr from flag_status where change = 'ended') as e using (cpr)
 ),
 
 flag_notices as (
@@ -38,18 +57,10 @@ ended_notices as (
     where s.change = 'ended'
 ),
 
-in_course as (
-    select m.cpr, string_agg(distinct f.rule_id, ', ' order by f.rule_id) as rule_id,
-        string_agg(distinct f.flag_id, ', ' order by f.flag_id) as flag_id
-    from reg.flags as f
-    cross join unnest(f.members) as m(cpr)
-    where f.status = 'open'
-    group by m.cpr
-),
-
 closed_cases as (
     select l.cpr, l.department, l.caseworker, l.team
     from reg.last_active_cases as l
+    semi join in_course as i on i.cpr = l.cpr
     anti join active_cases as a on a.source = l.source and a.case_id = l.case_id and a.cpr = l.cpr
 ),
 
