@@ -2,7 +2,7 @@
 
     python benchmarks/run.py [--sizes 200000,1000000,6000000] [--formats csv,parquet] [--repeat 3]
                              [--large-repeat N] [--threads N] [--memory-limit 2GB] [--cache DIR] [--no-generate]
-                             [--callgrind-size 20000] [--results benchmarks/RESULTS.md] [--render-only]
+                             [--callgrind-size 3000] [--timeout 3600] [--results benchmarks/RESULTS.md] [--render-only]
 
 For every size and format (the synthetic municipality of `targetgroup sample`, cached in --cache,
 default ~/.cache/targetgroup-bench or $TARGETGROUP_BENCH_CACHE) it times three whole processes,
@@ -67,8 +67,10 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path(os.environ.get(
         "TARGETGROUP_BENCH_CACHE", Path.home() / ".cache" / "targetgroup-bench")))
     parser.add_argument("--no-generate", action="store_true", help="skip a size whose data set is not cached")
-    parser.add_argument("--callgrind-size", type=int, default=20_000, help="citizens for the instruction "
+    parser.add_argument("--callgrind-size", type=int, default=3_000, help="citizens for the instruction "
                         "counts (0: none)")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds a process may take; a run "
+                        "that takes longer ends the benchmark with an error (after writing what it measured)")
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--render-only", action="store_true",
                         help="rewrite --results from the RESULTS.json next to it, measuring nothing")
@@ -87,22 +89,31 @@ def main() -> None:
                           for _ in range(args.repeat)]
     mismatches: list[str] = []
     for size in (int(s) for s in args.sizes.split(",")):
+        if "failed" in results:
+            break
         for fmt in args.formats.split(","):
             sources = dataset(args.cache, size, fmt, generate=not args.no_generate)
             if sources is None:
                 results["skipped"].append(f"{size:,} {fmt}: no cached data set (--no-generate)")
                 continue
-            case = measure(sources, size, fmt, args, mismatches)
+            try:
+                case = measure(sources, size, fmt, args, mismatches)
+            except Failed as exc:
+                results["failed"] = f"{size:,} {fmt}: {exc}"
+                break
             results["cases"].append(case)
             print(f"{size:>9,} {fmt:<8} " + "  ".join(
                 f"{p} {median(case, p, 'wall_s'):.2f} s {median(case, p, 'peak_mb'):,.0f} MB" for p in PROCESSES),
                 flush=True)
+    results["mismatches"] = mismatches
+    results["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    write_results(args.results, results)   # the timings stay, should the instruction counts not finish
     if args.callgrind_size:
         results["callgrind"] = callgrind(args.cache, args.callgrind_size, args.threads)
-    results["load_after"] = [round(x, 2) for x in os.getloadavg()]
-    results["mismatches"] = mismatches
-    write_results(args.results, results)
+        write_results(args.results, results)
     print(f"written {args.results}")
+    if "failed" in results:
+        sys.exit(f"benchmark stopped: {results['failed']}")
     if mismatches:
         sys.exit("the pipeline and the pandas baseline flagged different citizens:\n  " + "\n  ".join(mismatches))
 
@@ -116,13 +127,14 @@ def measure(sources: Path, size: int, fmt: str, args: argparse.Namespace, mismat
     run_cmd = [cli] if cli else [sys.executable, "-m", "targetgroup"]
     repeat = args.large_repeat if args.large_repeat and size >= 6_000_000 else args.repeat
     for _ in range(repeat):
-        floor = timed([sys.executable, str(HERE / "worker.py"), "floor", str(sources), str(args.threads)])
+        floor = timed([sys.executable, str(HERE / "worker.py"), "floor", str(sources), str(args.threads)],
+                      args.timeout)
         case["floor"].append({**floor, **json.loads(floor.pop("stdout"))})
         out = Path(tempfile.mkdtemp(prefix="run-", dir=args.cache))
         try:
             run = timed([*run_cmd, "run", "--sources", str(sources), "--rules", str(HERE / "rules.yaml"),
                          "--as-of", AS_OF, "--out", str(out), "--threads", str(args.threads), "--quiet",
-                         *(["--memory-limit", args.memory_limit] if args.memory_limit else [])])
+                         *(["--memory-limit", args.memory_limit] if args.memory_limit else [])], args.timeout)
             run.pop("stdout")
             manifest = json.loads(next(out.glob("*/manifest.json")).read_text(encoding="utf-8"))
             flagged = flagged_in_warehouse(out / "warehouse.duckdb")
@@ -135,7 +147,8 @@ def measure(sources: Path, size: int, fmt: str, args: argparse.Namespace, mismat
                             "citizens_flagged": counts["citizens_flagged"],
                             "flagged": {rule: len(c) for rule, c in flagged.items()},
                             "digests": {**{rule: digest(c) for rule, c in flagged.items()}, "all": digest(every)}})
-        pandas = timed([sys.executable, str(HERE / "pandas_baseline.py"), str(sources), "--as-of", AS_OF])
+        pandas = timed([sys.executable, str(HERE / "pandas_baseline.py"), str(sources), "--as-of", AS_OF],
+                       args.timeout)
         case["pandas"].append({**pandas, **json.loads(pandas.pop("stdout").strip().splitlines()[-1])})
         ours, theirs = case["run"][-1]["digests"], case["pandas"][-1]["digests"]
         if ours != theirs:
@@ -156,17 +169,31 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def timed(cmd: list[str]) -> dict:
-    """Run `cmd` to its end: wall seconds from start to exit, peak RSS (MB), user+system CPU seconds."""
+class Failed(Exception):
+    """A measured process failed or took longer than --timeout."""
+
+
+def timed(cmd: list[str], timeout: float | None = None) -> dict:
+    """Run `cmd` to its end: wall seconds from start to exit, peak RSS (MB), user+system CPU seconds.
+    Raises Failed when it exits non-zero or runs past `timeout` seconds (then it is killed)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=child_env(), cwd=ROOT)
-        _, status, usage = os.wait4(proc.pid, 0)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if timeout and time.perf_counter() - start > timeout:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                proc.returncode = -9
+                raise Failed(f"{' '.join(cmd[:3])} ... did not finish within {timeout:.0f} s (killed)")
+            time.sleep(0.02)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
             err.seek(0)
-            sys.exit(f"{' '.join(cmd[:3])} ... failed ({proc.returncode}):\n{err.read().decode()[-3000:]}")
+            raise Failed(f"{' '.join(cmd[:3])} ... failed ({proc.returncode}):\n{err.read().decode()[-3000:]}")
         out.seek(0)
         return {"wall_s": round(wall, 3), "peak_mb": round(usage.ru_maxrss / 1024),
                 "cpu_s": round(usage.ru_utime + usage.ru_stime, 3), "stdout": out.read().decode()}
@@ -271,7 +298,9 @@ def render(r: dict) -> str:
         + ", ".join(f"`{k}` {s:.2f}" for k, s in imports.items())
         + f". `targetgroup.cli` pulls in: {', '.join(pulled['targetgroup.cli pulls in']) or 'none of them'}; "
           f"`targetgroup.pipeline`: {', '.join(pulled['targetgroup.pipeline pulls in']) or 'none of them'}.",
-        *(f"- Skipped: {s}" for s in r.get("skipped", [])), "",
+        *(f"- Skipped: {s}" for s in r.get("skipped", [])),
+        *([f"- **Stopped**: {r['failed'].splitlines()[0]}; the sizes after it were not measured"]
+          if r.get("failed") else []), "",
         "## Whole processes, from process start to exit", "",
         "| citizens | format | input MB | case rows | floor s | run s | pandas s | run / floor | pandas / run "
         "| floor MB | run MB | pandas MB | run µs per case row |",
@@ -369,7 +398,13 @@ def targets(r: dict) -> list[str]:
         out.append(f"- cost per case row no faster than linear ({fmt}): "
                    + ", ".join(f"{s:,}: {per[s]:.1f} µs" for s in sizes)
                    + f" (whole process / case rows; 5% allowed for noise): {verdict(not growing)}")
-    return out or ["- no size measured that a target names"]
+    sizes = {s for s, _ in by}
+    missing = [what for size, what in ((6_000_000, "6 M citizens: run / floor, speed against pandas, peak memory"),
+                                       (200_000, "200,000 citizens: run against pandas from process start"))
+               if size not in sizes]
+    if len({s for s in sizes if s in (200_000, 1_000_000, 6_000_000)}) < 2:
+        missing.append("linear cost per case row (needs two of 200,000, 1 M, 6 M)")
+    return out + [f"- not measured in this run: {m}" for m in missing]
 
 
 if __name__ == "__main__":
