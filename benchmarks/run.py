@@ -109,7 +109,7 @@ def main() -> None:
     results["load_after"] = [round(x, 2) for x in os.getloadavg()]
     write_results(args.results, results)   # the timings stay, should the instruction counts not finish
     if args.callgrind_size:
-        results["callgrind"] = callgrind(args.cache, args.callgrind_size, args.threads)
+        results["callgrind"] = callgrind(args.cache, args.callgrind_size, args.threads, args.timeout)
         write_results(args.results, results)
     print(f"written {args.results}")
     if "failed" in results:
@@ -216,7 +216,7 @@ def dataset(cache: Path, size: int, fmt: str, generate: bool = True) -> Path | N
     return folder / "sources.yaml"
 
 
-def callgrind(cache: Path, size: int, threads: int) -> dict:
+def callgrind(cache: Path, size: int, threads: int, timeout: float) -> dict:
     """Instructions (valgrind's callgrind 'Collected' count) of the floor and of `targetgroup run`
     at `size` citizens from CSV; or why they could not be counted."""
     if shutil.which("valgrind") is None:
@@ -231,8 +231,12 @@ def callgrind(cache: Path, size: int, threads: int) -> dict:
                                    str(sources), "--rules", str(HERE / "rules.yaml"), "--as-of", AS_OF, "--out",
                                    f"{tmp}/out", "--threads", str(threads), "--quiet"])):
             start = time.perf_counter()
-            done = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.%p", *cmd],
-                                  capture_output=True, text=True, env=child_env(), cwd=ROOT)
+            try:
+                done = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.%p", *cmd],
+                                      capture_output=True, text=True, env=child_env(), cwd=ROOT, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return {**found, "unavailable": f"valgrind --tool=callgrind of the {name} did not finish within "
+                                                f"{timeout:.0f} s"}
             collected = [int(n) for n in re.findall(r"Collected : (\d+)", done.stderr)]
             if done.returncode != 0 or not collected:
                 return {"unavailable": f"valgrind --tool=callgrind of the {name} failed ({done.returncode}): "
