@@ -21,6 +21,8 @@ import pytest
 from targetgroup.pipeline import RunSettings, run_pipeline
 from targetgroup.sample import generate
 
+pytestmark = pytest.mark.slow   # one generated municipality and one whole run for the module
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 AS_OF = date(2026, 11, 1)
 
