@@ -290,8 +290,10 @@ def render(r: dict) -> str:
     lines = [
         "# Benchmark results (issue 17)", "",
         f"Written by `{r['command']}` on {m['date']}; raw figures in RESULTS.json. Medians of "
-        f"{r['repeat']} measurements (at 6 M citizens: {r.get('large_repeat', r['repeat'])}; min-max in brackets), "
-        "the three processes interleaved.", "",
+        f"{r['repeat']} measurements"
+        + (f" (at 6 M citizens: {r['large_repeat']})" if r.get("large_repeat", r["repeat"]) != r["repeat"]
+           and any(c["citizens"] >= 6_000_000 for c in r["cases"]) else "")
+        + "; min-max in brackets; the three processes interleaved.", "",
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB memory, {m['os']}",
         f"- Load average (1, 5, 15 min): {', '.join(map(str, r['load_before']))} before, "
         f"{', '.join(map(str, r['load_after']))} after",
