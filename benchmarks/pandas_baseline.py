@@ -7,13 +7,15 @@ keeps citizens alive and resident on the as-of date, keeps cases active on that 
 - two_departments: citizens with active cases in at least two departments;
 - buf_child_job_parent: minors with an active BUF case and a parent (mother or father in the
   CPR extract) with an active JOB case; both the child and the parent are flagged.
-Prints one JSON line of counts (no CPR numbers). benchmarks/run.py times it in a fresh process
-and compares its counts with the pipeline's.
+Prints one JSON line of counts and, per rule, a sha256 digest of the sorted flagged CPR numbers
+(no CPR number itself). benchmarks/run.py times it in a fresh process and compares both with the
+pipeline's; tests/test_benchmark_baseline.py compares the sets themselves (`flagged`).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from datetime import date
 from pathlib import Path
@@ -40,14 +42,11 @@ def to_date(values: pd.Series, fmt: str) -> pd.Series:
     return pd.to_datetime(values.str.strip().str[:10].replace("", None), format=fmt, errors="coerce")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("sources", type=Path)
-    parser.add_argument("--as-of", default="2026-11-01")
-    args = parser.parse_args()
-    as_of = pd.Timestamp(date.fromisoformat(args.as_of))
-    config = yaml.safe_load(args.sources.read_text(encoding="utf-8"))
-    base = args.sources.parent
+def flagged(sources: Path, as_of_date: date) -> tuple[dict[str, set[str]], int]:
+    """The CPR numbers each rule flags on `as_of_date` (rule id -> set), and the active cases counted."""
+    as_of = pd.Timestamp(as_of_date)
+    config = yaml.safe_load(sources.read_text(encoding="utf-8"))
+    base = sources.parent
 
     # --- citizens alive and resident on the as-of date
     spec = config["persons"]
@@ -99,9 +98,24 @@ def main() -> None:
                        children[["cpr", "father_cpr"]].rename(columns={"father_cpr": "parent"})])
     links = links[links["parent"].isin(job) & links["parent"].isin(residents["cpr"])]
     family = set(links["cpr"]) | set(links["parent"])
+    return {"two_departments": two, "buf_child_job_parent": family}, int(len(active))
 
-    print(json.dumps({"active_cases": int(len(active)), "two_departments": len(two),
-                      "buf_child_job_parent": len(family), "citizens_flagged": len(two | family)}))
+
+def digest(cprs: set[str]) -> str:
+    """sha256 of the sorted CPR numbers, one per line: equal digests, equal sets (no CPR shown)."""
+    return hashlib.sha256("".join(f"{c}\n" for c in sorted(cprs)).encode()).hexdigest()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("sources", type=Path)
+    parser.add_argument("--as-of", default="2026-11-01")
+    args = parser.parse_args()
+    rules, active_cases = flagged(args.sources, date.fromisoformat(args.as_of))
+    every = set().union(*rules.values())
+    print(json.dumps({"active_cases": active_cases, **{rule: len(cprs) for rule, cprs in rules.items()},
+                      "citizens_flagged": len(every),
+                      "digests": {**{rule: digest(cprs) for rule, cprs in rules.items()}, "all": digest(every)}}))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from conftest import write_municipality
 from targetgroup import pipeline, warehouse
+from targetgroup.deliver import analyst
 from targetgroup.cli import app
 from targetgroup.interrupts import EXIT_INTERRUPTED, EXIT_INTERRUPTED_COMMITTED
 
@@ -167,7 +168,7 @@ def test_an_interrupt_after_the_commit_outside_the_guard_is_settled_by_the_ledge
 
     def interrupted(warehouse):
         raise KeyboardInterrupt
-    monkeypatch.setattr(pipeline.analyst, "create_views", interrupted)
+    monkeypatch.setattr(analyst, "create_views", interrupted)
     try:
         run = pipeline.run_pipeline(pipeline.RunSettings(sources=sources, out=out, as_of=pipeline.date(2026, 11, 2)))
     except KeyboardInterrupt:

@@ -44,8 +44,9 @@ from targetgroup import manifest as run_manifest
 from targetgroup import register as flag_register
 from targetgroup import stage as stage_stage
 from targetgroup.config import SAMPLE_SOURCES, SourcesConfig, load_sources
-from targetgroup.deliver import actions as action_files
-from targetgroup.deliver import analyst, disclosure, excel, figures, html_report, list_store, outcomes, reports, status
+# the deliver modules that use pandas (actions, analyst, excel, figures, html_report, reports) are
+# imported where they are used: pandas is imported in the background while the run reads (extract)
+from targetgroup.deliver import disclosure, list_store, outcomes, status
 from targetgroup.deliver.files import make_private_dir, write_text
 from targetgroup.delivery import ledger as delivery_ledger
 from targetgroup.delivery import night as delivery_night
@@ -252,7 +253,9 @@ def extract(run: Run) -> dict[str, int]:
     """Read every extract into raw tables; returns rows read per extract."""
     from targetgroup.validate.gate import preload  # noqa: PLC0415
 
-    preload()   # Great Expectations' 3-6 s import overlaps with reading and staging (DuckDB work)
+    # Great Expectations' 3-6 s import, and pandas for the outputs, overlap with reading and
+    # staging (DuckDB work, which runs without Python's lock)
+    preload()
     result = run.timed("extract", lambda: extract_stage.read_all(run.con, run.config))
     run.summary["files"] = result.files
     run.summary["raw_tables"] = result.tables
@@ -405,6 +408,9 @@ def deliver(run: Run) -> dict[str, int]:
     leadership_counts.csv and, with a pseudonym key, the analysts' Parquet files (analyst/).
     Uses the register's `flag_status` when the run has one, else derives it (deliver.status).
     """
+    from targetgroup.deliver import analyst, excel, figures, html_report, reports  # noqa: PLC0415 - pandas
+    from targetgroup.deliver import actions as action_files  # noqa: PLC0415
+
     settings, con = run.settings, run.con
     departments = list(run.config.departments)
     titles = run.summary.get("rule_titles") or _rule_titles(con)
@@ -484,6 +490,9 @@ HISTORY_ONLY = ("history only (backfill --outputs last): committed to the regist
 def _write_actions(run: Run, rules: tuple) -> None:
     """The marking systems' action and reconcile files (written on every night: a robot applies
     each night's changes in order)."""
+    from targetgroup.deliver import actions as action_files  # noqa: PLC0415 - pandas
+    from targetgroup.deliver import reports  # noqa: PLC0415
+
     reports.stamp_rules(run.report_dir / "quarantine.csv", rules)
     if "register" in run.summary:
         run.outputs.extend(action_files.write_actions(run.con, run.config, run.report_dir, run_id=run.run_id,
@@ -565,6 +574,8 @@ def commit(run: Run) -> None:
     if interrupt is not None or run.guard.received:
         run.interrupted = run.guard.name or type(interrupt).__name__
     # the run is stored: what follows may fail without undoing it (a warning, not a failure)
+    from targetgroup.deliver import analyst  # noqa: PLC0415 - pandas
+
     run.manifest["analyst_views"] = _after_commit(run, "the analyst views", lambda: analyst.create_views(warehouse))
     copy = _after_commit(run, "the reader copy", lambda: run.timed("reader_copy", lambda: reader.publish(warehouse)))
     run.manifest["reader_copy"] = str(copy) if copy else None

@@ -13,10 +13,12 @@ import json
 import os
 import shutil
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from targetgroup.warehouse import sql_literal
+
+if TYPE_CHECKING:   # a run imports pandas in the background (validate.gate.preload)
+    import pandas as pd
 
 
 def make_private_dir(path: Path) -> Path:

@@ -43,12 +43,18 @@ _PRELOAD: list[threading.Thread] = []
 
 
 def preload() -> None:
-    """Start importing Great Expectations in a background thread (once per process)."""
+    """Start importing pandas (the outputs' writers need it) and Great Expectations in a background
+    thread (once per process): `import targetgroup.pipeline` imports neither."""
     if not _PRELOAD and "great_expectations" not in sys.modules:
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-        _PRELOAD.append(threading.Thread(target=importlib.import_module, args=("great_expectations",),
+        _PRELOAD.append(threading.Thread(target=_import_all, args=(("pandas", "great_expectations"),),
                                          name="gx-import", daemon=True))
         _PRELOAD[0].start()
+
+
+def _import_all(names: tuple[str, ...]) -> None:
+    for name in names:
+        importlib.import_module(name)
 
 
 def unexpected_rows_query(check: Check) -> str:
