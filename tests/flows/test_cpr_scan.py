@@ -108,6 +108,9 @@ def _texts(path: Path) -> list[tuple[str, str]]:
         with zipfile.ZipFile(path) as z:
             out += [(f"{path}!{n}", z.read(n).decode("utf-8", "replace")) for n in z.namelist()]
     elif raw[:4] == b"PAR1":
+        columns = {r[0] for r in duckdb.sql(f"describe select * from read_parquet('{path}')").fetchall()}
+        if path.parent.name.endswith(".snapshots") and columns & CPR_COLUMNS:
+            return []   # the warehouse's person and case snapshots: case tables kept as files, CPRs by design
         out.append((f"{path} (rows)", repr(duckdb.sql(f"select * from read_parquet('{path}')").fetchall())))
     elif path.suffix == ".duckdb":
         con = duckdb.connect(str(path), read_only=True)
